@@ -1,0 +1,204 @@
+/**
+ * Configuration: parsed and validated once, from an environment map, at start.
+ * Only src/index.ts passes `process.env` in; everything else receives a `Config`.
+ */
+
+export interface S3Config {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+}
+
+export interface ImaggaConfig {
+  apiKey: string;
+  apiSecret: string;
+  apiUrl: string;
+  maxConcurrency: number;
+}
+
+export interface MailgunConfig {
+  apiKey: string;
+  domain: string;
+  apiUrl: string;
+}
+
+export interface Config {
+  port: number;
+  publicBaseUrl: string;
+  databaseUrl: string;
+  amqpUrl: string;
+  amqpQueue: string;
+  s3: S3Config;
+  imagga: ImaggaConfig;
+  mailgun: MailgunConfig;
+  mailFrom: string;
+  vehicleTag: string;
+  vehicleMinConfidence: number;
+  workerConcurrency: number;
+  maxImageBytes: number;
+  /** Backoff delays between attempts of one ad; its length is the retry budget. */
+  retryDelaysMs: number[];
+  /** An ad still pending this long after its last dispatch is published again by the sweeper. */
+  sweepAfterMs: number;
+  requestTimeoutMs: number;
+  publishTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses "250ms", "5s", "2m", "1h" or a bare number of milliseconds. */
+export function parseDurationMs(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "ms"]!);
+}
+
+/** Reads and validates every setting; throws one ConfigError listing all problems. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback?: string): string => {
+    const v = env[name]?.trim();
+    if (v) return v;
+    if (fallback !== undefined) return fallback;
+    problems.push(`${name} is required`);
+    return "";
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const num = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      problems.push(`${name} must be a number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (!raw) return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    problems.push(`${name} must be true or false`);
+    return fallback;
+  };
+  const duration = (name: string, fallback: string): number => {
+    const raw = env[name]?.trim() || fallback;
+    const ms = parseDurationMs(raw);
+    if (ms === undefined || ms < 0) {
+      problems.push(`${name} must be a duration such as 500ms, 5s or 2m`);
+      return parseDurationMs(fallback)!;
+    }
+    return ms;
+  };
+  const url = (name: string, fallback?: string): string => {
+    const v = str(name, fallback);
+    if (v && !isUrl(v)) problems.push(`${name} must be an absolute URL`);
+    return v.replace(/\/+$/, "");
+  };
+
+  const port = int("PORT", 3000, 0, 65535);
+  const retryRaw = env.RETRY_DELAYS?.trim() || "5s,30s,2m,10m,30m";
+  const retryDelaysMs = retryRaw.split(",").map((s) => parseDurationMs(s));
+  if (retryDelaysMs.some((d) => d === undefined || d < 1) || retryDelaysMs.length > 20) {
+    problems.push("RETRY_DELAYS must be a comma-separated list of at most 20 durations, e.g. 5s,30s,2m");
+  }
+  const logLevel = (env.LOG_LEVEL?.trim() || "info") as Config["logLevel"];
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    problems.push("LOG_LEVEL must be one of debug, info, warn, error");
+  }
+
+  const config: Config = {
+    port,
+    publicBaseUrl: url("PUBLIC_BASE_URL", `http://localhost:${port}`),
+    databaseUrl: str("DATABASE_URL"),
+    amqpUrl: str("AMQP_URL"),
+    amqpQueue: queueName(str("AMQP_QUEUE", "ads"), problems),
+    s3: {
+      endpoint: url("S3_ENDPOINT"),
+      region: str("S3_REGION", "us-east-1"),
+      bucket: str("S3_BUCKET", "ads"),
+      accessKeyId: str("S3_ACCESS_KEY_ID"),
+      secretAccessKey: str("S3_SECRET_ACCESS_KEY"),
+      forcePathStyle: bool("S3_FORCE_PATH_STYLE", true),
+    },
+    imagga: {
+      apiKey: str("IMAGGA_API_KEY"),
+      apiSecret: str("IMAGGA_API_SECRET"),
+      apiUrl: url("IMAGGA_API_URL", "https://api.imagga.com"),
+      maxConcurrency: int("IMAGGA_MAX_CONCURRENCY", 3, 1, 1000),
+    },
+    mailgun: {
+      apiKey: str("MAILGUN_API_KEY"),
+      domain: str("MAILGUN_DOMAIN"),
+      apiUrl: url("MAILGUN_API_URL", "https://api.mailgun.net"),
+    },
+    mailFrom: "",
+    vehicleTag: str("VEHICLE_TAG", "vehicle").toLowerCase(),
+    vehicleMinConfidence: num("VEHICLE_MIN_CONFIDENCE", 50, 0, 100),
+    workerConcurrency: int("WORKER_CONCURRENCY", 8, 1, 1000),
+    maxImageBytes: int("MAX_IMAGE_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    retryDelaysMs: retryDelaysMs.map((d) => d ?? 1000),
+    sweepAfterMs: duration("SWEEP_AFTER", "5m"),
+    requestTimeoutMs: duration("REQUEST_TIMEOUT", "30s"),
+    publishTimeoutMs: duration("PUBLISH_TIMEOUT", "5s"),
+    shutdownTimeoutMs: duration("SHUTDOWN_TIMEOUT_MS", "25000"),
+    logLevel,
+  };
+  config.mailFrom = str("MAIL_FROM", config.mailgun.domain ? `ad-service <noreply@${config.mailgun.domain}>` : "");
+  if (config.mailFrom && /[\r\n]/.test(config.mailFrom)) problems.push("MAIL_FROM must be one line");
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+function isUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return u.protocol.length > 1 && u.host.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function queueName(v: string, problems: string[]): string {
+  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(v)) problems.push("AMQP_QUEUE may only hold letters, digits and _ . : -");
+  return v;
+}
+
+/** Values that must never be logged; the logger masks them wherever they appear. */
+export function secretsOf(config: Config): string[] {
+  const out = [config.s3.secretAccessKey, config.imagga.apiSecret, config.imagga.apiKey, config.mailgun.apiKey];
+  for (const u of [config.databaseUrl, config.amqpUrl]) {
+    try {
+      const p = new URL(u).password;
+      if (p) out.push(decodeURIComponent(p), p);
+    } catch {
+      /* not a URL: nothing to mask */
+    }
+  }
+  return out.filter((s) => s.length >= 4);
+}

@@ -1,0 +1,228 @@
+import type { Sql } from "./database";
+import { asDatabaseError } from "./database";
+import type { Tag } from "./tagger";
+
+export type AdState = "pending" | "accepted" | "rejected" | "failed";
+
+export interface AdRow {
+  id: string;
+  description: string;
+  email: string;
+  image_key: string;
+  image_content_type: string;
+  image_bytes: number;
+  state: AdState;
+  category: string | null;
+  tags: Tag[] | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewAd {
+  id: string;
+  description: string;
+  email: string;
+  imageKey: string;
+  imageContentType: string;
+  imageBytes: number;
+}
+
+export interface EmailDraft {
+  kind: "accepted" | "rejected";
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface EmailRow {
+  id: string;
+  ad_id: string;
+  kind: "accepted" | "rejected";
+  to_address: string;
+  subject: string;
+  body_text: string;
+  body_html: string;
+  status: "queued" | "sending" | "sent" | "failed";
+  attempts: number;
+  provider_id: string | null;
+  last_error: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+}
+
+export interface DecisionRecord {
+  state: "accepted" | "rejected";
+  category: string | null;
+  tags: Tag[];
+  actor: string;
+  reason: string;
+  email: EmailDraft;
+}
+
+/** All SQL about ads, their e-mails and their history. Every failure surfaces as a DependencyError. */
+export class AdRepository {
+  constructor(private readonly sql: Sql) {}
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw asDatabaseError(err);
+    }
+  }
+
+  /** Throws if the database cannot answer. */
+  ping(): Promise<void> {
+    return this.run(async () => {
+      await this.sql`select 1`;
+    });
+  }
+
+  /** Stores a new pending ad and its "submitted" history entry in one transaction. */
+  insert(ad: NewAd): Promise<AdRow> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        const [row] = await tx<AdRow[]>`
+          insert into ads (id, description, email, image_key, image_content_type, image_bytes)
+          values (${ad.id}, ${ad.description}, ${ad.email}, ${ad.imageKey}, ${ad.imageContentType}, ${ad.imageBytes})
+          returning *`;
+        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
+                 values (${ad.id}, null, 'pending', 'poster', 'submitted')`;
+        return row!;
+      }),
+    );
+  }
+
+  /** The ad with this id, or null. */
+  get(id: string): Promise<AdRow | null> {
+    return this.run(async () => {
+      const [row] = await this.sql<AdRow[]>`select * from ads where id = ${id}`;
+      return row ?? null;
+    });
+  }
+
+  /**
+   * Decides a pending ad: state, category and raw tags in one conditional update, with the
+   * history entry and the outgoing e-mail in the same transaction. Returns false (and changes
+   * nothing) when the ad was no longer pending — a duplicate delivery or an operator got there first.
+   */
+  recordDecision(id: string, d: DecisionRecord): Promise<boolean> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        const rows = await tx`
+          update ads set state = ${d.state}, category = ${d.category}, tags = ${tx.json(d.tags as never)},
+                 decided_by = ${d.actor}, decided_at = now(), updated_at = now(), last_error = null
+           where id = ${id} and state = 'pending'
+          returning id`;
+        if (rows.length === 0) return false;
+        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
+                 values (${id}, 'pending', ${d.state}, ${d.actor}, ${d.reason})`;
+        await tx`insert into emails (ad_id, kind, to_address, subject, body_text, body_html)
+                 values (${id}, ${d.email.kind}, ${d.email.to}, ${d.email.subject}, ${d.email.text}, ${d.email.html})`;
+        return true;
+      }),
+    );
+  }
+
+  /** Counts a failed attempt on a pending ad and says when it is due again. */
+  recordAttemptFailure(id: string, error: string, retryInMs: number): Promise<number> {
+    return this.run(async () => {
+      const [row] = await this.sql<{ attempts: number }[]>`
+        update ads set attempts = attempts + 1, last_error = ${error.slice(0, 2000)},
+               next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', updated_at = now()
+         where id = ${id} and state = 'pending'
+        returning attempts`;
+      return row?.attempts ?? 0;
+    });
+  }
+
+  /** Moves a pending ad to `failed` (retry budget spent or a permanent error), with a history entry. */
+  markFailed(id: string, error: string): Promise<boolean> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        const rows = await tx`
+          update ads set state = 'failed', attempts = attempts + 1, last_error = ${error.slice(0, 2000)}, updated_at = now()
+           where id = ${id} and state = 'pending' returning id`;
+        if (rows.length === 0) return false;
+        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
+                 values (${id}, 'pending', 'failed', 'worker', ${error.slice(0, 500)})`;
+        return true;
+      }),
+    );
+  }
+
+  /**
+   * Leases this ad's unsent e-mails for `leaseMs`, so concurrent deliveries of the same message
+   * never send the same e-mail twice. An expired lease (a crash mid-send) is taken over.
+   */
+  claimEmails(adId: string, leaseMs: number): Promise<EmailRow[]> {
+    return this.run(() =>
+      this.sql<EmailRow[]>`
+        update emails set status = 'sending', attempts = attempts + 1,
+               lease_until = now() + ${leaseMs} * interval '1 millisecond'
+         where id in (select id from emails
+                       where ad_id = ${adId}
+                         and (status = 'queued' or (status = 'sending' and lease_until < now()))
+                       order by id for update skip locked)
+        returning *`,
+    );
+  }
+
+  /** Records the provider's acceptance of an e-mail. */
+  markEmailSent(emailId: string, providerId: string): Promise<void> {
+    return this.run(async () => {
+      await this.sql`update emails set status = 'sent', provider_id = ${providerId}, sent_at = now(),
+                            lease_until = null, last_error = null where id = ${emailId}`;
+    });
+  }
+
+  /** Releases an e-mail after a failed send: queued again (transient) or failed for good. */
+  markEmailError(emailId: string, error: string, final: boolean): Promise<void> {
+    return this.run(async () => {
+      await this.sql`update emails set status = ${final ? "failed" : "queued"}, lease_until = null,
+                            next_attempt_at = now(), last_error = ${error.slice(0, 2000)} where id = ${emailId}`;
+    });
+  }
+
+  /** E-mails about one ad, oldest first. */
+  emailsFor(adId: string): Promise<EmailRow[]> {
+    return this.run(() => this.sql<EmailRow[]>`select * from emails where ad_id = ${adId} order by id`);
+  }
+
+  /** The history of one ad, oldest first. */
+  eventsFor(adId: string): Promise<Array<{ from_state: string | null; to_state: string; actor: string; reason: string | null; created_at: Date }>> {
+    return this.run(() => this.sql`select from_state, to_state, actor, reason, created_at from ad_events where ad_id = ${adId} order by id` as never);
+  }
+
+  /**
+   * Ids whose work is overdue: pending ads not dispatched for `overdueMs`, and ads with an e-mail
+   * stuck unsent for as long. Their due time is pushed forward so that concurrent sweepers (one
+   * per worker copy) do not pick the same ids.
+   */
+  claimOverdue(overdueMs: number, limit: number): Promise<string[]> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        const ads = await tx<{ id: string }[]>`
+          update ads set next_attempt_at = now()
+           where id in (select id from ads
+                         where state = 'pending' and next_attempt_at < now() - ${overdueMs} * interval '1 millisecond'
+                         order by next_attempt_at limit ${limit} for update skip locked)
+          returning id`;
+        const mails = await tx<{ ad_id: string }[]>`
+          update emails set status = 'queued', lease_until = null, next_attempt_at = now()
+           where id in (select id from emails
+                         where status in ('queued', 'sending')
+                           and coalesce(lease_until, next_attempt_at) < now() - ${overdueMs} * interval '1 millisecond'
+                         order by id limit ${limit} for update skip locked)
+          returning ad_id`;
+        return [...new Set([...ads.map((a) => a.id), ...mails.map((m) => m.ad_id)])];
+      }),
+    );
+  }
+}

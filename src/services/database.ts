@@ -1,0 +1,69 @@
+import postgres from "postgres";
+import m001 from "../../sql/001_ads.sql" with { type: "text" };
+import { DependencyError } from "./errors";
+import type { Logger } from "./logger";
+
+export type Sql = postgres.Sql;
+
+/** Migrations known to this build, in order. Embedded as text so the binary needs no files. */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  { version: 1, name: "001_ads", sql: m001 },
+];
+
+export interface DatabaseOptions {
+  url: string;
+  max?: number;
+  connectTimeoutS?: number;
+  log?: Logger;
+}
+
+/** Opens a postgres.js pool. Nothing is sent until the first query. */
+export function connectDatabase(opts: DatabaseOptions): Sql {
+  return postgres(opts.url, {
+    max: opts.max ?? 10,
+    connect_timeout: opts.connectTimeoutS ?? 5,
+    idle_timeout: 60,
+    max_lifetime: 30 * 60,
+    prepare: true,
+    onnotice: () => {},
+    connection: { application_name: "ad-service" },
+  });
+}
+
+/**
+ * Applies pending migrations under an advisory lock (several copies may start at once), and
+ * refuses to run on a schema newer than this build knows.
+ */
+export async function migrate(sql: Sql, log?: Logger): Promise<number[]> {
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('ad-service:migrations'))`;
+    await tx`create table if not exists schema_migrations (
+      version integer primary key, name text not null, applied_at timestamptz not null default now())`;
+    const rows = await tx<{ version: number }[]>`select version from schema_migrations order by version`;
+    const applied = new Set(rows.map((r) => r.version));
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new Error(`database schema is at version ${newest} but this build knows only up to ${known}; upgrade ad-service`);
+    }
+    const done: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await tx.unsafe(m.sql);
+      await tx`insert into schema_migrations (version, name) values (${m.version}, ${m.name})`;
+      log?.info("migration applied", { version: m.version, name: m.name });
+      done.push(m.version);
+    }
+    return done;
+  });
+}
+
+/** Wraps a database failure as a DependencyError, keeping constraint violations as they are. */
+export function asDatabaseError(err: unknown): unknown {
+  if (err instanceof DependencyError) return err;
+  const e = err as { code?: string; message?: string };
+  // Class 08 connection exceptions, 57P admin shutdown, 53 resources, 40 serialization/deadlock.
+  const transient =
+    typeof e.code !== "string" || /^(08|57P|53|40|58)/.test(e.code) || /ECONNREFUSED|ECONNRESET|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)/.test(e.code);
+  return new DependencyError("database", e.message ?? String(err), transient, e.code ?? "error", { cause: err });
+}

@@ -1,0 +1,31 @@
+import type { Tag } from "./tagger";
+
+export interface DecisionRule {
+  /** The tag that means "this is a vehicle" (default `vehicle`). */
+  vehicleTag: string;
+  /** Minimum confidence (0-100) of that tag for acceptance; the boundary is inclusive. */
+  minConfidence: number;
+}
+
+export type Decision =
+  | { state: "accepted"; category: string; vehicleConfidence: number }
+  | { state: "rejected"; category: null; vehicleConfidence: number | null };
+
+/**
+ * The brief's rule: accepted when the vehicle tag's confidence is at least the minimum, and then
+ * the highest-confidence tag (whatever it is) becomes the category; otherwise rejected.
+ */
+export function decideFromTags(tags: readonly Tag[], rule: DecisionRule): Decision {
+  const wanted = rule.vehicleTag.toLowerCase();
+  let vehicle: number | null = null;
+  let top: Tag | null = null;
+  for (const t of tags) {
+    if (!Number.isFinite(t.confidence)) continue;
+    if (t.name.toLowerCase() === wanted) vehicle = Math.max(vehicle ?? -Infinity, t.confidence);
+    if (!top || t.confidence > top.confidence) top = t;
+  }
+  if (vehicle !== null && vehicle >= rule.minConfidence && top) {
+    return { state: "accepted", category: top.name, vehicleConfidence: vehicle };
+  }
+  return { state: "rejected", category: null, vehicleConfidence: vehicle };
+}

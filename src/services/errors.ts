@@ -1,0 +1,47 @@
+/**
+ * Errors that cross the seams. Adapters translate vendor failures into these, so the domain and
+ * the HTTP layer never look at SDK-specific shapes.
+ */
+
+/** Which external system failed. */
+export type Dependency = "database" | "broker" | "storage" | "tagger" | "mailer";
+
+/** A failure of an external system. `transient` says whether retrying later may succeed. */
+export class DependencyError extends Error {
+  constructor(
+    readonly dependency: Dependency,
+    message: string,
+    readonly transient: boolean,
+    readonly reason: string = transient ? "unavailable" : "rejected",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DependencyError";
+  }
+}
+
+/** Input the client must fix; maps to a 4xx. The message never echoes the input. */
+export class InputError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 413 | 415 | 422,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/** Whether an unknown thrown value is worth retrying (unknown errors are, a bounded number of times). */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof DependencyError) return err.transient;
+  if (err instanceof InputError) return false;
+  return true;
+}
+
+/** A short, log-safe description of an error. */
+export function describeError(err: unknown): string {
+  if (err instanceof DependencyError) return `${err.dependency}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,63 @@
+import { InputError } from "./errors";
+
+export type ImageKind = { contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp"; ext: string };
+
+/** Identifies an allowed image by its magic bytes (the declared type is ignored). */
+export function sniffImage(bytes: Uint8Array): ImageKind | null {
+  const b = bytes;
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { contentType: "image/jpeg", ext: "jpg" };
+  if (b.length >= 8 && b[0] === 0x89 && ascii(b, 1, 3) === "PNG" && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a)
+    return { contentType: "image/png", ext: "png" };
+  if (b.length >= 6 && (ascii(b, 0, 6) === "GIF87a" || ascii(b, 0, 6) === "GIF89a")) return { contentType: "image/gif", ext: "gif" };
+  if (b.length >= 12 && ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 4) === "WEBP") return { contentType: "image/webp", ext: "webp" };
+  return null;
+}
+
+function ascii(b: Uint8Array, start: number, len: number): string {
+  return String.fromCharCode(...b.subarray(start, start + len));
+}
+
+export const DESCRIPTION_MAX = 5000;
+export const EMAIL_MAX = 254;
+
+// A pragmatic address check (WHATWG's input[type=email] rule): one address, no display name,
+// no comments, no whitespace or control characters, a dotted domain.
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** Trims and checks a description; throws InputError (422) when it is empty or too long. */
+export function validateDescription(raw: unknown): string {
+  if (typeof raw !== "string") throw new InputError(422, "invalid_description", "description is required");
+  const text = raw.trim();
+  if (text.length === 0) throw new InputError(422, "invalid_description", "description must not be empty");
+  if ([...text].length > DESCRIPTION_MAX)
+    throw new InputError(422, "invalid_description", `description must be at most ${DESCRIPTION_MAX} characters`);
+  if (/\u0000/.test(text)) throw new InputError(422, "invalid_description", "description must not contain NUL characters");
+  return text;
+}
+
+/** Checks one e-mail address (no CR/LF, no lists, sane length); returns it trimmed. */
+export function validateEmail(raw: unknown): string {
+  if (typeof raw !== "string") throw new InputError(422, "invalid_email", "email is required");
+  const email = raw.trim();
+  if (email.length === 0) throw new InputError(422, "invalid_email", "email is required");
+  if (email.length > EMAIL_MAX || /[\r\n]/.test(raw) || !EMAIL.test(email) || email.split("@")[0]!.length > 64)
+    throw new InputError(422, "invalid_email", "email must be one valid e-mail address");
+  return email;
+}
+
+/** Checks an uploaded image's size and magic bytes; returns its real type. */
+export function validateImage(bytes: Uint8Array, maxBytes: number): ImageKind {
+  if (bytes.length === 0) throw new InputError(422, "invalid_image", "image must not be empty");
+  if (bytes.length > maxBytes) throw new InputError(413, "image_too_large", `image must be at most ${maxBytes} bytes`);
+  const kind = sniffImage(bytes);
+  if (!kind) throw new InputError(415, "unsupported_image", "image must be a JPEG, PNG, WebP or GIF file");
+  return kind;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a path parameter can be an ad id (anything else is a 404 without a database trip). */
+export function isAdId(id: string): boolean {
+  return UUID.test(id);
+}
