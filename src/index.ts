@@ -1,0 +1,189 @@
+/**
+ * ad-service: the composition root. Reads configuration once, builds every adapter, and starts
+ * the HTTP API and/or the queue worker (in a worker thread), depending on the role.
+ */
+import { Elysia } from "elysia";
+import pkg from "../package.json";
+import { buildDatabase, buildPublisher, buildStorage } from "./compose";
+import { ConfigError, loadConfig, secretsOf, type Config } from "./config";
+import type { FromWorker, ToWorker } from "./consumer/worker";
+import { createApp } from "./routes/app";
+import { healthRoutes, type Check } from "./routes/health";
+import { migrate } from "./services/database";
+import { createLogger, type Logger } from "./services/logger";
+
+const ROLES = ["all", "api", "worker", "migrate"] as const;
+type Role = (typeof ROLES)[number];
+
+const HELP = `ad-service ${pkg.version} — vehicle ads with automatic photo moderation
+
+Usage: ad-service [role] [--help] [--version]
+
+Roles:
+  all       (default) HTTP API + queue worker in one process
+  api       HTTP API only (submit, status, docs)
+  worker    queue worker only (serves /health and /ready on PORT)
+  migrate   apply database migrations and exit
+
+Configuration comes from the environment (and a .env file in the working directory).
+See the README's configuration table; the API docs are served at /swagger.
+`;
+
+function parseArgs(argv: string[]): Role {
+  const args = argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  if (args.includes("--version") || args.includes("-v")) {
+    process.stdout.write(`${pkg.version}\n`);
+    process.exit(0);
+  }
+  const role = (args.find((a) => !a.startsWith("-")) ?? "all") as Role;
+  const unknown = args.filter((a) => a.startsWith("-"));
+  if (!ROLES.includes(role) || unknown.length) {
+    process.stderr.write(`unknown argument: ${unknown[0] ?? role}\n\n${HELP}`);
+    process.exit(2);
+  }
+  return role;
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ad-service: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Starts the worker thread; resolves once its consumer is attached. */
+function startWorker(config: Config, log: Logger, onExit: () => void) {
+  const worker = new Worker(new URL("./consumer/worker.ts", import.meta.url));
+  let attached = false;
+  let stopped: (() => void) | null = null;
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+      const m = ev.data;
+      if (m.type === "attached") {
+        attached = m.attached;
+        if (attached) resolve();
+      } else if (m.type === "fatal") {
+        reject(new Error(m.message));
+      } else if (m.type === "stopped") {
+        stopped?.();
+      }
+    };
+  });
+  worker.addEventListener("error", (ev) => log.error("worker thread error", { err: (ev as ErrorEvent).message }));
+  worker.addEventListener("close", onExit);
+  worker.postMessage({ type: "start", config } satisfies ToWorker);
+  return {
+    ready,
+    isAttached: () => attached,
+    async stop(timeoutMs: number) {
+      const done = new Promise<void>((r) => (stopped = r));
+      worker.postMessage({ type: "stop", timeoutMs } satisfies ToWorker);
+      await Promise.race([done, Bun.sleep(timeoutMs + 2000)]);
+      worker.terminate();
+    },
+  };
+}
+
+async function main() {
+  const role = parseArgs(process.argv);
+  const config = readConfig();
+  const log = createLogger({ level: config.logLevel, secrets: secretsOf(config), base: { role } });
+  const started = performance.now();
+  const { sql, repo } = buildDatabase(config, 10);
+  try {
+    const applied = await migrate(sql, log);
+    if (role === "migrate") {
+      log.info("migrations done", { applied });
+      await sql.end({ timeout: 2 });
+      process.exit(0);
+    }
+  } catch (err) {
+    log.error("cannot prepare the database", { err });
+    process.exit(1);
+  }
+
+  const storage = buildStorage(config);
+  const publisher = buildPublisher(config, log);
+  try {
+    await storage.ensureReady();
+  } catch (err) {
+    log.error("cannot reach object storage", { err });
+    process.exit(1);
+  }
+
+  let shuttingDown = false;
+  let worker: ReturnType<typeof startWorker> | null = null;
+  const checks: Record<string, Check> = {
+    database: () => repo.ping(),
+    broker: () => publisher.ping(),
+    storage: () => storage.ping(),
+  };
+  if (role !== "api") {
+    worker = startWorker(config, log, () => {
+      if (shuttingDown) return;
+      // Never a live process without a consumer: exit so the supervisor restarts us.
+      log.error("worker thread exited unexpectedly; exiting");
+      process.exit(1);
+    });
+    checks.consumer = async () => {
+      if (!worker!.isAttached()) throw new Error("consumer not attached");
+    };
+    try {
+      await worker.ready;
+    } catch (err) {
+      log.error("worker could not start", { err });
+      process.exit(1);
+    }
+  }
+
+  const app =
+    role === "worker"
+      ? new Elysia().use(healthRoutes(checks, () => shuttingDown))
+      : createApp({ repo, storage, publisher, log, maxImageBytes: config.maxImageBytes, checks, isShuttingDown: () => shuttingDown, version: pkg.version });
+  try {
+    app.listen({ port: config.port, reusePort: false, maxRequestBodySize: config.maxImageBytes + 1024 * 1024 });
+  } catch (err) {
+    log.error("cannot listen", { port: config.port, err });
+    process.exit(1);
+  }
+  const port = app.server?.port ?? config.port;
+  log.info("ad-service started", {
+    version: pkg.version,
+    port,
+    api: role === "worker" ? undefined : `${config.publicBaseUrl}/ads`,
+    docs: role === "worker" ? undefined : `${config.publicBaseUrl}/swagger`,
+    worker: worker !== null,
+    startup_ms: Math.round(performance.now() - started),
+  });
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info("shutting down", { signal });
+    const hardStop = setTimeout(() => {
+      log.error("shutdown timed out; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    // Readiness goes false first, then the server stops taking connections and finishes in-flight requests.
+    await app.stop(false).catch(() => {});
+    await worker?.stop(Math.max(1000, config.shutdownTimeoutMs - 5000));
+    await publisher.close();
+    await sql.end({ timeout: 2 }).catch(() => {});
+    clearTimeout(hardStop);
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+await main();

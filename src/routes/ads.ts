@@ -1,0 +1,87 @@
+import { Elysia, t } from "elysia";
+import type { AdRepository } from "../services/ad-repository";
+import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDeps } from "../services/ads";
+import type { ImageStorage } from "../services/storage";
+import { DESCRIPTION_MAX } from "../services/validation";
+import { errorBody, errorResponse } from "./errors";
+
+const ErrorModel = t.Object({ error: t.Object({ code: t.String(), message: t.String() }) });
+
+const PublicAdModel = t.Object({
+  id: t.String({ format: "uuid" }),
+  state: t.Union([t.Literal("pending"), t.Literal("accepted"), t.Literal("rejected")]),
+  message: t.String({ examples: [MESSAGES.pending] }),
+  created_at: t.String({ format: "date-time" }),
+  description: t.Optional(t.String()),
+  category: t.Optional(t.String({ examples: ["car"] })),
+  image_url: t.Optional(t.String()),
+  decided_at: t.Optional(t.String({ format: "date-time" })),
+});
+
+export interface AdRoutesDeps extends IntakeDeps {
+  repo: AdRepository;
+  storage: ImageStorage;
+}
+
+/** The public ad API: submit, status, image. */
+export function adRoutes(deps: AdRoutesDeps) {
+  return new Elysia({ name: "ads", tags: ["Ads"] } as never)
+    .post(
+      "/ads",
+      async ({ body, set }) => {
+        const image = body.image instanceof Blob ? new Uint8Array(await body.image.arrayBuffer()) : null;
+        const row = await submitAd(deps, { description: body.description, email: body.email, image });
+        set.status = 201;
+        set.headers.location = `/ads/${row.id}`;
+        return { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };
+      },
+      {
+        parse: "formdata",
+        body: t.Object({
+          description: t.String({ description: `What is for sale; 1-${DESCRIPTION_MAX} characters after trimming` }),
+          email: t.String({ description: "Where the outcome is e-mailed; never shown publicly" }),
+          image: t.File({ description: "JPEG, PNG, WebP or GIF (checked by content), at most MAX_IMAGE_BYTES" }),
+        }),
+        response: {
+          201: t.Object({ id: t.String({ format: "uuid" }), state: t.Literal("pending"), message: t.String() }),
+          400: ErrorModel,
+          413: ErrorModel,
+          415: ErrorModel,
+          422: ErrorModel,
+          503: ErrorModel,
+        },
+        detail: {
+          summary: "Submit an ad",
+          description: "Stores the ad and its photo and queues it for automatic review. The poster is e-mailed the outcome.",
+        },
+      },
+    )
+    .get(
+      "/ads/:id",
+      async ({ params, status }) => {
+        const row = await findAd(deps.repo, params.id);
+        if (!row) return status(404, errorBody("not_found", "No ad with this id"));
+        return toPublicAd(row);
+      },
+      {
+        params: t.Object({ id: t.String() }),
+        response: { 200: PublicAdModel, 404: ErrorModel, 503: ErrorModel },
+        detail: { summary: "An ad's status", description: "Pending and rejected ads show only their state; accepted ads show the ad." },
+      },
+    )
+    .get(
+      "/ads/:id/image",
+      async ({ params }) => {
+        const img = await acceptedAdImage(deps.repo, deps.storage, params.id);
+        if (!img) return errorResponse(404, "not_found", "No accepted ad with this id");
+        return new Response(img.bytes as Uint8Array<ArrayBuffer>, {
+          headers: { "content-type": img.contentType, "cache-control": "public, max-age=300", "content-length": String(img.bytes.byteLength) },
+        });
+      },
+      {
+        params: t.Object({ id: t.String() }),
+        detail: { summary: "An accepted ad's photo", description: "The image bytes; 404 unless the ad is accepted." },
+      },
+    );
+}
+

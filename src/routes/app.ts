@@ -1,0 +1,89 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Logger } from "../services/logger";
+import { adRoutes, type AdRoutesDeps } from "./ads";
+import { docsRoutes } from "./docs";
+import { errorResponse, toErrorResponse } from "./errors";
+import { healthRoutes, type Check } from "./health";
+
+export interface AppDeps extends AdRoutesDeps {
+  log: Logger;
+  checks: Record<string, Check>;
+  isShuttingDown: () => boolean;
+  version: string;
+}
+
+/** Headers on every response: no sniffing, no framing, no referrer leaks, a strict CSP. */
+export const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+  "content-security-policy": "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+// Room for the text fields and multipart framing on top of the image itself.
+const FORM_OVERHEAD = 64 * 1024;
+
+/** Builds the whole HTTP application from its dependencies (no sockets: tests call `app.handle`). */
+export function createApp(deps: AppDeps) {
+  const maxBody = deps.maxImageBytes + FORM_OVERHEAD;
+  const timing = new WeakMap<Request, { start: number; id: string }>();
+  return new Elysia()
+    .onRequest(({ request, set }) => {
+      const id = sanitizeRequestId(request.headers.get("x-request-id")) ?? crypto.randomUUID();
+      timing.set(request, { start: performance.now(), id });
+      Object.assign(set.headers, SECURITY_HEADERS, { "x-request-id": id });
+      // Refuse an announced oversize body before reading it. (Bun's maxRequestBodySize stops
+      // bodies that lie about, or do not announce, their length.)
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > maxBody) {
+        return errorResponse(413, "image_too_large", `image must be at most ${deps.maxImageBytes} bytes`, { ...SECURITY_HEADERS, "x-request-id": id, connection: "close" });
+      }
+    })
+    .onError(({ code, error, request }) => {
+      const t = timing.get(request);
+      const res = toErrorResponse(code, error, deps.log.child({ request_id: t?.id }));
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.headers.set(k, v);
+      if (t) res.headers.set("x-request-id", t.id);
+      return res;
+    })
+    .onAfterResponse(({ request, set }) => {
+      const t = timing.get(request);
+      if (!t) return;
+      const url = new URL(request.url);
+      deps.log.info("request", {
+        request_id: t.id,
+        method: request.method,
+        path: url.pathname,
+        status: typeof set.status === "number" ? set.status : undefined,
+        ms: Math.round((performance.now() - t.start) * 10) / 10,
+      });
+    })
+    .use(
+      openapi({
+        path: "/swagger",
+        specPath: "/swagger/json",
+        provider: null,
+        documentation: {
+          info: {
+            title: "ad-service",
+            version: deps.version,
+            description:
+              "Vehicle ads with automatic photo moderation. Submit an ad, then poll its status; the poster is e-mailed the outcome. Errors are `{\"error\": {\"code\", \"message\"}}`.",
+          },
+          tags: [
+            { name: "Ads", description: "Submit ads and read their status" },
+            { name: "Operations", description: "Liveness and readiness" },
+          ],
+        },
+      }),
+    )
+    .use(docsRoutes())
+    .use(healthRoutes(deps.checks, deps.isShuttingDown))
+    .use(adRoutes(deps));
+}
+
+function sanitizeRequestId(v: string | null): string | null {
+  return v && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : null;
+}
