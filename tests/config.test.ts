@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig, parseDurationMs, secretsOf } from "../src/config";
+
+const minimal = {
+  DATABASE_URL: "postgres://app:db-secret-pw@db.internal:5432/ads",
+  AMQP_URL: "amqp://u:amqp-secret-pw@mq.internal:5672",
+  S3_ENDPOINT: "https://s3.example.com",
+  S3_ACCESS_KEY_ID: "AKIDEXAMPLE",
+  S3_SECRET_ACCESS_KEY: "s3-secret-value",
+  IMAGGA_API_KEY: "imagga-key",
+  IMAGGA_API_SECRET: "imagga-secret",
+  MAILGUN_API_KEY: "mailgun-key-value",
+  MAILGUN_DOMAIN: "mg.example.com",
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe("loadConfig", () => {
+  test("defaults from the issue", () => {
+    const c = loadConfig(minimal);
+    expect(c.port).toBe(3000);
+    expect(c.amqpQueue).toBe("ads");
+    expect(c.s3.region).toBe("us-east-1");
+    expect(c.s3.forcePathStyle).toBe(true);
+    expect(c.imagga.apiUrl).toBe("https://api.imagga.com");
+    expect(c.mailgun.apiUrl).toBe("https://api.mailgun.net");
+    expect(c.vehicleTag).toBe("vehicle");
+    expect(c.vehicleMinConfidence).toBe(50);
+    expect(c.workerConcurrency).toBe(8);
+    expect(c.maxImageBytes).toBe(10 * 1024 * 1024);
+    expect(c.mailFrom).toBe("ad-service <noreply@mg.example.com>");
+    expect(c.publicBaseUrl).toBe("http://localhost:3000");
+    expect(c.retryDelaysMs).toEqual([5000, 30000, 120000, 600000, 1800000]);
+  });
+
+  test("lists every missing required setting at once", () => {
+    const p = problems({});
+    for (const name of ["DATABASE_URL", "AMQP_URL", "S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "IMAGGA_API_KEY", "IMAGGA_API_SECRET", "MAILGUN_API_KEY", "MAILGUN_DOMAIN"])
+      expect(p).toContain(`${name} is required`);
+  });
+
+  test("rejects malformed values with a clear message", () => {
+    const p = problems({ ...minimal, PORT: "http", WORKER_CONCURRENCY: "0", VEHICLE_MIN_CONFIDENCE: "101", S3_FORCE_PATH_STYLE: "maybe", S3_ENDPOINT: "not a url", RETRY_DELAYS: "5s,soon", AMQP_QUEUE: "a b" });
+    expect(p).toEqual(
+      expect.arrayContaining([
+        "PORT must be an integer from 0 to 65535",
+        "WORKER_CONCURRENCY must be an integer from 1 to 1000",
+        "VEHICLE_MIN_CONFIDENCE must be a number from 0 to 100",
+        "S3_FORCE_PATH_STYLE must be true or false",
+        "S3_ENDPOINT must be an absolute URL",
+        "RETRY_DELAYS must be a comma-separated list of at most 20 durations, e.g. 5s,30s,2m",
+        "AMQP_QUEUE may only hold letters, digits and _ . : -",
+      ]),
+    );
+  });
+
+  test("problem messages never contain the values", () => {
+    const p = problems({ ...minimal, S3_ENDPOINT: "s3-secret-value" }).join("\n");
+    expect(p).not.toContain("s3-secret-value");
+  });
+
+  test("overrides are honoured and trailing slashes dropped", () => {
+    const c = loadConfig({ ...minimal, PORT: "8080", PUBLIC_BASE_URL: "https://ads.example.com/", VEHICLE_MIN_CONFIDENCE: "62.5", S3_FORCE_PATH_STYLE: "false", VEHICLE_TAG: "Vehicle" });
+    expect([c.port, c.publicBaseUrl, c.vehicleMinConfidence, c.s3.forcePathStyle, c.vehicleTag]).toEqual([8080, "https://ads.example.com", 62.5, false, "vehicle"]);
+  });
+
+  test("secretsOf lists passwords inside URLs and the API keys", () => {
+    const s = secretsOf(loadConfig(minimal));
+    expect(s).toEqual(expect.arrayContaining(["db-secret-pw", "amqp-secret-pw", "s3-secret-value", "imagga-secret", "mailgun-key-value"]));
+  });
+});
+
+test("parseDurationMs", () => {
+  expect(parseDurationMs("250ms")).toBe(250);
+  expect(parseDurationMs("5s")).toBe(5000);
+  expect(parseDurationMs("2m")).toBe(120000);
+  expect(parseDurationMs("1.5h")).toBe(5400000);
+  expect(parseDurationMs("1500")).toBe(1500);
+  expect(parseDurationMs("soon")).toBeUndefined();
+});

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { AdRepository } from "../../src/services/ad-repository";
+import { connectDatabase, migrate, MIGRATIONS, type Sql } from "../../src/services/database";
+import { DependencyError } from "../../src/services/errors";
+import { rejectedEmail } from "../../src/services/notifications";
+import { createTestDatabase } from "../support/stack";
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let sql: Sql;
+let repo: AdRepository;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sql = connectDatabase({ url: db.url, max: 4 });
+  await migrate(sql);
+  repo = new AdRepository(sql);
+});
+afterAll(async () => {
+  await sql.end();
+  await db.drop();
+});
+
+async function newAd() {
+  const id = Bun.randomUUIDv7();
+  await repo.insert({ id, description: "A red car", email: "p@example.com", imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10 });
+  return id;
+}
+
+const decision = (state: "accepted" | "rejected", id: string) => ({
+  state,
+  category: state === "accepted" ? "car" : null,
+  tags: [{ name: "car", confidence: 99 }],
+  actor: "auto",
+  reason: "test",
+  email: rejectedEmail({ id, email: "p@example.com", description: "A red car" }),
+});
+
+describe("migrations", () => {
+  test("are idempotent and recorded", async () => {
+    expect(await migrate(sql)).toEqual([]);
+    const rows = await sql`select version from schema_migrations`;
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+  test("a schema newer than the build is refused", async () => {
+    await sql`insert into schema_migrations (version, name) values (999, 'from the future')`;
+    try {
+      await expect(migrate(sql)).rejects.toThrow("schema is at version 999");
+    } finally {
+      await sql`delete from schema_migrations where version = 999`;
+    }
+  });
+});
+
+describe("AdRepository", () => {
+  test("insert writes the ad and a 'submitted' history entry", async () => {
+    const id = await newAd();
+    const ad = await repo.get(id);
+    expect(ad).toMatchObject({ id, state: "pending", attempts: 0, category: null });
+    expect((await repo.eventsFor(id)).map((e) => [e.from_state, e.to_state, e.actor])).toEqual([[null, "pending", "poster"]]);
+  });
+
+  test("a decision is recorded once: the second conditional update changes nothing", async () => {
+    const id = await newAd();
+    expect(await repo.recordDecision(id, decision("accepted", id))).toBe(true);
+    expect(await repo.recordDecision(id, decision("rejected", id))).toBe(false);
+    const ad = await repo.get(id);
+    expect(ad).toMatchObject({ state: "accepted", category: "car", decided_by: "auto" });
+    expect(ad!.tags).toEqual([{ name: "car", confidence: 99 }]);
+    expect(await repo.emailsFor(id)).toHaveLength(1);
+    expect((await repo.eventsFor(id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
+  });
+
+  test("concurrent decisions on one ad: exactly one wins", async () => {
+    const id = await newAd();
+    const results = await Promise.all([1, 2, 3, 4].map(() => repo.recordDecision(id, decision("rejected", id))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await repo.emailsFor(id)).toHaveLength(1);
+  });
+
+  test("e-mails are leased: a second claim gets nothing until the lease expires or the send is recorded", async () => {
+    const id = await newAd();
+    await repo.recordDecision(id, decision("rejected", id));
+    const [first] = await repo.claimEmails(id, 60_000);
+    expect(first).toMatchObject({ status: "sending", attempts: 1 });
+    expect(await repo.claimEmails(id, 60_000)).toEqual([]);
+    await repo.markEmailSent(first!.id, "<x@mg>");
+    expect(await repo.claimEmails(id, 60_000)).toEqual([]);
+    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "sent", provider_id: "<x@mg>" });
+  });
+
+  test("an expired lease (a sender that crashed) is taken over", async () => {
+    const id = await newAd();
+    await repo.recordDecision(id, decision("rejected", id));
+    await repo.claimEmails(id, 1);
+    await Bun.sleep(20);
+    const again = await repo.claimEmails(id, 60_000);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.attempts).toBe(2);
+  });
+
+  test("attempt failures count up and markFailed only moves a pending ad", async () => {
+    const id = await newAd();
+    expect(await repo.recordAttemptFailure(id, "imagga down", 1000)).toBe(1);
+    expect(await repo.recordAttemptFailure(id, "imagga down", 1000)).toBe(2);
+    expect(await repo.markFailed(id, "budget spent")).toBe(true);
+    expect(await repo.markFailed(id, "again")).toBe(false);
+    expect(await repo.get(id)).toMatchObject({ state: "failed", attempts: 3, last_error: "budget spent" });
+  });
+
+  test("claimOverdue returns overdue pending ads once, and stuck e-mails", async () => {
+    const fresh = await newAd();
+    const stale = await newAd();
+    await sql`update ads set next_attempt_at = now() - interval '1 hour' where id = ${stale}`;
+    const decided = await newAd();
+    await repo.recordDecision(decided, decision("rejected", decided));
+    await sql`update emails set next_attempt_at = now() - interval '1 hour' where ad_id = ${decided}`;
+    const first = await repo.claimOverdue(60_000, 100);
+    expect(first).toContain(stale);
+    expect(first).toContain(decided);
+    expect(first).not.toContain(fresh);
+    const second = await repo.claimOverdue(60_000, 100);
+    expect(second).not.toContain(stale);
+    expect(second).not.toContain(decided);
+  });
+
+  test("a database that is down surfaces as a transient DependencyError", async () => {
+    const down = new AdRepository(connectDatabase({ url: "postgres://postgres@127.0.0.1:1/none", connectTimeoutS: 1 }));
+    const err = await down.get(Bun.randomUUIDv7()).catch((e) => e);
+    expect(err).toBeInstanceOf(DependencyError);
+    expect(err.dependency).toBe("database");
+    expect(err.transient).toBe(true);
+  });
+});

@@ -1,0 +1,149 @@
+/** The vendor adapters, over real HTTP against the contract-following doubles and a real Ceph RGW. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DependencyError } from "../../src/services/errors";
+import { ImaggaTagger } from "../../src/services/imagga-tagger";
+import { MailgunMailer } from "../../src/services/mailgun-mailer";
+import { S3ImageStorage } from "../../src/services/s3-storage";
+import { startImaggaDouble, type ImaggaDouble } from "../doubles/imagga";
+import { startMailgunDouble, type MailgunDouble } from "../doubles/mailgun";
+import { photo } from "../support/fixtures";
+import { S3 } from "../support/stack";
+
+let imagga: ImaggaDouble;
+let mailgun: MailgunDouble;
+beforeAll(() => {
+  imagga = startImaggaDouble();
+  mailgun = startMailgunDouble();
+});
+afterAll(() => {
+  imagga.stop();
+  mailgun.stop();
+});
+
+const imaggaCfg = () => ({ apiKey: imagga.key, apiSecret: imagga.secret, apiUrl: imagga.url, maxConcurrency: 2 });
+
+async function failure(p: Promise<unknown>): Promise<DependencyError> {
+  const e = await p.then(
+    () => null,
+    (x) => x,
+  );
+  expect(e).toBeInstanceOf(DependencyError);
+  return e as DependencyError;
+}
+
+describe("ImaggaTagger", () => {
+  test("sends the bytes as multipart 'image' with basic auth and reads the tags", async () => {
+    const bytes = photo("vehicle-car-rear.jpg");
+    const tags = await new ImaggaTagger(imaggaCfg()).tag(bytes, "image/jpeg");
+    expect(tags[0]).toEqual({ name: "car", confidence: 100 });
+    expect(tags.find((t) => t.name === "vehicle")?.confidence).toBe(61.2);
+    expect(imagga.calls.at(-1)).toMatchObject({ bytes: bytes.byteLength, contentType: "image/jpeg", status: 200 });
+  });
+
+  test("wrong credentials: 401, classified as an auth problem", async () => {
+    const e = await failure(new ImaggaTagger({ ...imaggaCfg(), apiSecret: "wrong" }).tag(photo("none-cat.png"), "image/png"));
+    expect([e.dependency, e.reason]).toEqual(["tagger", "auth"]);
+  });
+
+  test.each([
+    [429, true],
+    [500, true],
+    [503, true],
+    [400, false],
+    [415, false],
+  ])("HTTP %i is transient=%p", async (status, transient) => {
+    imagga.faults.failNext(1, status, null);
+    const e = await failure(new ImaggaTagger(imaggaCfg()).tag(photo("none-cat.png"), "image/png"));
+    expect(e.transient).toBe(transient);
+    expect(e.reason).toBe(`http_${status}`);
+  });
+
+  test("a server that is not there is a transient network error", async () => {
+    const e = await failure(new ImaggaTagger({ ...imaggaCfg(), apiUrl: "http://127.0.0.1:1" }).tag(photo("none-cat.png"), "image/png"));
+    expect([e.transient, e.reason]).toEqual([true, "network"]);
+  });
+
+  test("a slow server hits the request timeout", async () => {
+    imagga.faults.delayMs = 500;
+    try {
+      const e = await failure(new ImaggaTagger(imaggaCfg(), 100).tag(photo("none-cat.png"), "image/png"));
+      expect([e.transient, e.reason]).toEqual([true, "timeout"]);
+    } finally {
+      imagga.faults.reset();
+    }
+  });
+
+  test("never more parallel calls than IMAGGA_MAX_CONCURRENCY", async () => {
+    // A double of its own: requests abandoned by the timeout test may still be in flight on the shared one.
+    const own = startImaggaDouble();
+    own.faults.delayMs = 100;
+    try {
+      const tagger = new ImaggaTagger({ apiKey: own.key, apiSecret: own.secret, apiUrl: own.url, maxConcurrency: 2 });
+      await Promise.all(Array.from({ length: 8 }, () => tagger.tag(photo("none-fruits.jpg"), "image/jpeg")));
+      expect(own.calls).toHaveLength(8);
+      expect(own.maxInFlight()).toBe(2);
+    } finally {
+      own.stop();
+    }
+  });
+});
+
+describe("MailgunMailer", () => {
+  const mailer = () => new MailgunMailer({ apiKey: mailgun.key, domain: mailgun.domain, apiUrl: mailgun.url }, "ads <noreply@mg.example.test>");
+  const msg = { to: "poster@example.com", subject: "Hi", text: "plain", html: "<p>rich</p>", adId: "ad-1" };
+
+  test("sends from/to/subject/text/html with the ad id variable and returns the provider id", async () => {
+    const { providerId } = await mailer().send(msg);
+    const sent = mailgun.messages.at(-1)!;
+    expect(sent).toMatchObject({ id: providerId, to: "poster@example.com", subject: "Hi", text: "plain", html: "<p>rich</p>", adId: "ad-1", from: "ads <noreply@mg.example.test>" });
+  });
+
+  test("a wrong key is a 401 auth error", async () => {
+    const e = await failure(new MailgunMailer({ apiKey: "nope", domain: mailgun.domain, apiUrl: mailgun.url }, "a <a@b.co>").send(msg));
+    expect([e.dependency, e.reason]).toEqual(["mailer", "auth"]);
+  });
+
+  test("429 and 5xx are transient, 400 is permanent", async () => {
+    for (const [status, transient] of [[429, true], [502, true], [400, false]] as const) {
+      mailgun.faults.failNext(1, status, null);
+      const e = await failure(mailer().send(msg));
+      expect([status, e.transient]).toEqual([status, transient]);
+    }
+  });
+
+  test("a network failure (which mailgun.js reports as 400) is transient", async () => {
+    const e = await failure(new MailgunMailer({ apiKey: "k", domain: "d", apiUrl: "http://127.0.0.1:1" }, "a <a@b.co>").send(msg));
+    expect(e.transient).toBe(true);
+  });
+});
+
+describe("S3ImageStorage on Ceph RGW", () => {
+  const bucket = `test-adapter-${Date.now().toString(36)}`;
+  const storage = new S3ImageStorage({ ...S3, bucket, region: "us-east-1", forcePathStyle: true });
+
+  test("creates its bucket (twice is fine), round-trips bytes, deletes", async () => {
+    await storage.ensureReady();
+    await storage.ensureReady();
+    const bytes = photo("vehicle-bus.jpg");
+    await storage.put("ads/x.jpg", bytes, "image/jpeg");
+    const got = await storage.get("ads/x.jpg");
+    expect(got!.contentType).toBe("image/jpeg");
+    expect(Buffer.from(got!.bytes).equals(Buffer.from(bytes))).toBe(true);
+    await storage.delete("ads/x.jpg");
+    expect(await storage.get("ads/x.jpg")).toBeNull();
+    await storage.ping();
+  });
+
+  test("bad credentials are an error an operator must fix (not transient)", async () => {
+    const bad = new S3ImageStorage({ ...S3, secretAccessKey: "wrong-secret", bucket, region: "us-east-1", forcePathStyle: true });
+    const e = await failure(bad.put("ads/y.jpg", photo("none-cat.png"), "image/png"));
+    expect(e.dependency).toBe("storage");
+    expect(e.transient).toBe(false);
+  });
+
+  test("a storage server that is down is transient", async () => {
+    const down = new S3ImageStorage({ ...S3, endpoint: "http://127.0.0.1:1", bucket, region: "us-east-1", forcePathStyle: true }, 2000);
+    const e = await failure(down.ping());
+    expect(e.transient).toBe(true);
+  });
+});

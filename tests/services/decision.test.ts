@@ -1,0 +1,37 @@
+import { describe, expect, test } from "bun:test";
+import { decideFromTags } from "../../src/services/decision";
+
+const rule = { vehicleTag: "vehicle", minConfidence: 50 };
+const tags = (...pairs: Array<[string, number]>) => pairs.map(([name, confidence]) => ({ name, confidence }));
+
+describe("decideFromTags", () => {
+  const cases: Array<{ name: string; tags: ReturnType<typeof tags>; state: string; category: string | null }> = [
+    { name: "vehicle at exactly 50 is accepted (inclusive boundary)", tags: tags(["vehicle", 50], ["car", 40]), state: "accepted", category: "vehicle" },
+    { name: "vehicle at 49.99 is rejected", tags: tags(["vehicle", 49.99], ["car", 90]), state: "rejected", category: null },
+    { name: "no vehicle tag is rejected", tags: tags(["cat", 100], ["pet", 80]), state: "rejected", category: null },
+    { name: "no tags at all is rejected", tags: [], state: "rejected", category: null },
+    { name: "the top tag becomes the category, not the vehicle tag", tags: tags(["vehicle", 61.2], ["car", 100], ["motor vehicle", 96.57]), state: "accepted", category: "car" },
+    { name: "unsorted tags: the maximum is computed, not taken from the first", tags: tags(["vehicle", 70], ["wheel", 20], ["bus", 99.5]), state: "accepted", category: "bus" },
+    { name: "vehicle is itself the top tag", tags: tags(["vehicle", 95], ["car", 80]), state: "accepted", category: "vehicle" },
+    { name: "tag names compare case-insensitively", tags: tags(["Vehicle", 77], ["Truck", 88]), state: "accepted", category: "Truck" },
+    { name: "a non-finite confidence is ignored", tags: tags(["vehicle", NaN], ["car", 90]), state: "rejected", category: null },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const d = decideFromTags(c.tags, rule);
+      expect(d.state).toBe(c.state as never);
+      expect(d.category).toBe(c.category);
+    });
+  }
+
+  test("the configured tag and threshold are used", () => {
+    const r = { vehicleTag: "car", minConfidence: 90 };
+    expect(decideFromTags(tags(["car", 89.9], ["vehicle", 99]), r).state).toBe("rejected");
+    expect(decideFromTags(tags(["car", 90], ["vehicle", 99]), r)).toEqual({ state: "accepted", category: "vehicle", vehicleConfidence: 90 });
+  });
+
+  test("reports the vehicle confidence it decided on", () => {
+    expect(decideFromTags(tags(["vehicle", 12.5]), rule).vehicleConfidence).toBe(12.5);
+    expect(decideFromTags(tags(["cat", 12.5]), rule).vehicleConfidence).toBeNull();
+  });
+});

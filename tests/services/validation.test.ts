@@ -1,0 +1,95 @@
+import { describe, expect, test } from "bun:test";
+import { InputError } from "../../src/services/errors";
+import { isAdId, sniffImage, validateDescription, validateEmail, validateImage } from "../../src/services/validation";
+import { photo } from "../support/fixtures";
+
+const bytes = (...b: number[]) => new Uint8Array(b);
+const text = (s: string) => new TextEncoder().encode(s);
+
+function inputError(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+  throw new Error("expected an InputError");
+}
+
+describe("sniffImage", () => {
+  test("recognises the real fixture photos by content", () => {
+    expect(sniffImage(photo("vehicle-bus.jpg"))?.contentType).toBe("image/jpeg");
+    expect(sniffImage(photo("vehicle-motorcycle.png"))?.contentType).toBe("image/png");
+  });
+  test("GIF and WebP headers", () => {
+    expect(sniffImage(text("GIF89a\x01\x00\x01\x00"))).toEqual({ contentType: "image/gif", ext: "gif" });
+    expect(sniffImage(text("GIF87a......"))?.ext).toBe("gif");
+    expect(sniffImage(text("RIFF\x10\x00\x00\x00WEBPVP8 "))).toEqual({ contentType: "image/webp", ext: "webp" });
+  });
+  test("refuses scripts, HTML, PDFs, truncated headers and RIFF files that are not WebP", () => {
+    for (const b of [text("<script>alert(1)</script>"), text("%PDF-1.7"), bytes(0xff, 0xd8), text("RIFF\x10\x00\x00\x00WAVEfmt "), bytes(0x89, 0x50, 0x4e, 0x47), new Uint8Array()])
+      expect(sniffImage(b)).toBeNull();
+  });
+});
+
+describe("validateImage", () => {
+  test("415 for a script, whatever it is called", () => {
+    const e = inputError(() => validateImage(text("#!/bin/sh\nrm -rf /"), 1000));
+    expect([e.status, e.code]).toEqual([415, "unsupported_image"]);
+  });
+  test("413 over the cap, accepted at the cap", () => {
+    const jpeg = new Uint8Array(100);
+    jpeg.set([0xff, 0xd8, 0xff]);
+    expect(inputError(() => validateImage(jpeg, 99)).status).toBe(413);
+    expect(validateImage(jpeg, 100).ext).toBe("jpg");
+  });
+  test("422 for an empty file", () => {
+    expect(inputError(() => validateImage(new Uint8Array(), 100)).status).toBe(422);
+  });
+});
+
+describe("validateEmail", () => {
+  test.each(["a@b.co", "first.last+tag@sub.example.org", "  padded@example.com  "])("accepts %p", (e) => {
+    expect(validateEmail(e)).toBe(e.trim());
+  });
+  test.each([
+    ["header injection", "a@b.co\r\nBcc: victim@example.com"],
+    ["a bare LF", "a@b.co\n"],
+    ["two addresses", "a@b.co,c@d.co"],
+    ["a display name", "Alice <a@b.co>"],
+    ["no domain dot", "a@localhost"],
+    ["no at sign", "example.com"],
+    ["spaces inside", "a b@c.co"],
+    ["too long", "x".repeat(250) + "@b.co"],
+    ["local part over 64", "x".repeat(65) + "@b.co"],
+    ["empty", "   "],
+  ])("refuses %s", (_name, e) => {
+    const err = inputError(() => validateEmail(e));
+    expect([err.status, err.code]).toEqual([422, "invalid_email"]);
+    if (e.trim()) expect(err.message).not.toContain(e.trim());
+  });
+  test("refuses a non-string", () => {
+    expect(inputError(() => validateEmail(undefined)).code).toBe("invalid_email");
+  });
+});
+
+describe("validateDescription", () => {
+  test("trims", () => expect(validateDescription("  Red bike  ")).toBe("Red bike"));
+  test("1 and 5000 characters are fine; 0 and 5001 are not", () => {
+    expect(validateDescription("x")).toBe("x");
+    expect(validateDescription("é".repeat(5000)).length).toBe(5000);
+    expect(inputError(() => validateDescription("   ")).status).toBe(422);
+    expect(inputError(() => validateDescription("x".repeat(5001))).code).toBe("invalid_description");
+  });
+  test("counts characters, not UTF-16 units", () => {
+    expect(validateDescription("🚗".repeat(5000))).toHaveLength(10000);
+  });
+});
+
+describe("isAdId", () => {
+  test("only UUIDs", () => {
+    expect(isAdId(crypto.randomUUID())).toBe(true);
+    expect(isAdId(Bun.randomUUIDv7())).toBe(true);
+    for (const bad of ["1", "../etc/passwd", "' or 1=1 --", ""]) expect(isAdId(bad)).toBe(false);
+  });
+});
