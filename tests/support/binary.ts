@@ -1,0 +1,73 @@
+/** Runs the compiled ./ad-service binary as a child process and reads its JSON-lines log. */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+export const BINARY = process.env.AD_SERVICE_BINARY ?? join(ROOT, "ad-service");
+
+/** Builds the binary unless one exists (the test script always builds it fresh first). */
+export async function ensureBinary(): Promise<string> {
+  if (!existsSync(BINARY)) {
+    const p = Bun.spawn(["bun", "run", "build"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+    if ((await p.exited) !== 0) throw new Error("bun run build failed");
+  }
+  return BINARY;
+}
+
+export interface Running {
+  proc: ReturnType<typeof Bun.spawn>;
+  port: number;
+  url: string;
+  output: () => string;
+  lines: () => Array<Record<string, unknown>>;
+  stop: (signal?: NodeJS.Signals) => Promise<number>;
+}
+
+/**
+ * Starts the binary with exactly `env` (plus PATH), in `cwd`, and waits for its "started" line.
+ * Resolves with the port it listens on.
+ */
+export async function startBinary(args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Running> {
+  const bin = await ensureBinary();
+  let out = "";
+  const proc = Bun.spawn([bin, ...args], { cwd: opts.cwd ?? ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdout: "pipe", stderr: "pipe" });
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) out += dec.decode(chunk);
+  };
+  void pump(proc.stdout as ReadableStream<Uint8Array>);
+  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  const lines = () =>
+    out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      });
+  const end = Date.now() + (opts.timeoutMs ?? 20_000);
+  let started: Record<string, unknown> | undefined;
+  while (!started && Date.now() < end && proc.exitCode === null) {
+    started = lines().find((l) => l.msg === "ad-service started");
+    if (!started) await Bun.sleep(20);
+  }
+  if (!started) {
+    proc.kill("SIGKILL");
+    throw new Error(`binary did not start (exit ${proc.exitCode}):\n${out}`);
+  }
+  const port = Number(started.port);
+  return {
+    proc,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    output: () => out,
+    lines,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null) proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
