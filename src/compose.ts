@@ -7,7 +7,16 @@ import { AdRepository } from "./services/ad-repository";
 import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./services/amqp-queue";
 import { connectDatabase, type Sql } from "./services/database";
 import { ImaggaTagger } from "./services/imagga-tagger";
+import type { HandlerDeps } from "./consumer/handle-ad-message";
+import type { AppDeps } from "./routes/app";
+import type { Check } from "./routes/health";
+import type { MetricsSnapshot } from "./services/metrics";
+import { RateLimiter } from "./services/rate-limit";
+import type { AdRepository as Repo } from "./services/ad-repository";
+import { failpoints } from "./services/failpoints";
 import type { Logger } from "./services/logger";
+import type { ServiceMetrics } from "./services/metrics";
+import type { ImageStorage } from "./services/storage";
 import { MailgunMailer } from "./services/mailgun-mailer";
 import { S3ImageStorage } from "./services/s3-storage";
 
@@ -44,4 +53,49 @@ export function buildTagger(config: Config) {
 /** The mailer. */
 export function buildMailer(config: Config) {
   return new MailgunMailer(config.mailgun, config.mailFrom, config.requestTimeoutMs);
+}
+
+/** Everything the message handler needs, from configuration and already-built adapters. */
+export function buildHandlerDeps(config: Config, log: Logger, metrics: ServiceMetrics, repo: Repo, storage: ImageStorage): HandlerDeps {
+  return {
+    repo,
+    storage,
+    tagger: buildTagger(config),
+    mailer: buildMailer(config),
+    log,
+    metrics,
+    rule: { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence },
+    publicBaseUrl: config.publicBaseUrl,
+    retryDelaysMs: config.retryDelaysMs,
+    // Longer than one send can take (the request timeout), so a live sender keeps its lease.
+    emailLeaseMs: config.requestTimeoutMs * 2 + 10_000,
+    failpoint: failpoints(config.failpoints),
+  };
+}
+
+/** Everything the HTTP app needs, from configuration and already-built adapters. */
+export function buildAppDeps(
+  config: Config,
+  parts: {
+    repo: Repo;
+    storage: ImageStorage;
+    publisher: AmqpPublisher;
+    log: Logger;
+    metrics: ServiceMetrics;
+    checks: Record<string, Check>;
+    isShuttingDown: () => boolean;
+    otherSnapshots?: () => Promise<MetricsSnapshot[]>;
+    version: string;
+  },
+): AppDeps {
+  return {
+    otherSnapshots: async () => [],
+    ...parts,
+    maxImageBytes: config.maxImageBytes,
+    maxImagePixels: config.maxImagePixels,
+    rateLimiter: config.rateLimitPerMinute > 0 ? new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst) : null,
+    trustProxy: config.trustProxy,
+    queueDepths: () => parts.publisher.depths(),
+    failpoint: failpoints(config.failpoints),
+  };
 }

@@ -1,3 +1,5 @@
+import { parseFailpoints } from "./services/failpoints";
+
 /**
  * Configuration: parsed and validated once, from an environment map, at start.
  * Only src/index.ts passes `process.env` in; everything else receives a `Config`.
@@ -47,6 +49,15 @@ export interface Config {
   publishTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Largest accepted image area (width × height), against decompression bombs. */
+  maxImagePixels: number;
+  /** POST /ads per client per minute (0 = off), and the burst allowed above that rate. */
+  rateLimitPerMinute: number;
+  rateLimitBurst: number;
+  /** Take the client address from the last X-Forwarded-For hop (behind your own proxy only). */
+  trustProxy: boolean;
+  /** Fault-injection points, for the fault tests only (see services/failpoints.ts). */
+  failpoints: Record<string, string>;
 }
 
 export class ConfigError extends Error {
@@ -168,7 +179,17 @@ export function loadConfig(env: Env): Config {
     publishTimeoutMs: duration("PUBLISH_TIMEOUT", "5s"),
     shutdownTimeoutMs: duration("SHUTDOWN_TIMEOUT_MS", "25000"),
     logLevel,
+    maxImagePixels: int("MAX_IMAGE_PIXELS", 50_000_000, 1, 2_000_000_000),
+    rateLimitPerMinute: int("RATE_LIMIT_PER_MINUTE", 30, 0, 1_000_000),
+    rateLimitBurst: int("RATE_LIMIT_BURST", 10, 1, 1_000_000),
+    trustProxy: bool("TRUST_PROXY", false),
+    failpoints: {},
   };
+  try {
+    config.failpoints = parseFailpoints(env.FAILPOINTS ?? "");
+  } catch (err) {
+    problems.push(`FAILPOINTS: ${(err as Error).message}`);
+  }
   config.mailFrom = str("MAIL_FROM", config.mailgun.domain ? `ad-service <noreply@${config.mailgun.domain}>` : "");
   if (config.mailFrom && /[\r\n]/.test(config.mailFrom)) problems.push("MAIL_FROM must be one line");
   if (problems.length) throw new ConfigError(problems);

@@ -4,13 +4,15 @@
  */
 import { Elysia } from "elysia";
 import pkg from "../package.json";
-import { buildDatabase, buildPublisher, buildStorage } from "./compose";
+import { buildAppDeps, buildDatabase, buildPublisher, buildStorage } from "./compose";
 import { ConfigError, loadConfig, secretsOf, type Config } from "./config";
 import type { FromWorker, ToWorker } from "./consumer/worker";
 import { createApp } from "./routes/app";
 import { healthRoutes, type Check } from "./routes/health";
+import { metricsRoutes } from "./routes/metrics";
 import { migrate } from "./services/database";
 import { createLogger, type Logger } from "./services/logger";
+import { serviceMetrics, type MetricsSnapshot } from "./services/metrics";
 
 const ROLES = ["all", "api", "worker", "migrate"] as const;
 type Role = (typeof ROLES)[number];
@@ -65,6 +67,8 @@ function startWorker(config: Config, log: Logger, onExit: () => void) {
   const worker = new Worker(new URL("./consumer/worker.ts", import.meta.url));
   let attached = false;
   let stopped: (() => void) | null = null;
+  let reqSeq = 0;
+  const pendingSnapshots = new Map<number, (s: MetricsSnapshot) => void>();
   const ready = new Promise<void>((resolve, reject) => {
     worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       const m = ev.data;
@@ -75,6 +79,9 @@ function startWorker(config: Config, log: Logger, onExit: () => void) {
         reject(new Error(m.message));
       } else if (m.type === "stopped") {
         stopped?.();
+      } else if (m.type === "metrics") {
+        pendingSnapshots.get(m.reqId)?.(m.snapshot);
+        pendingSnapshots.delete(m.reqId);
       }
     };
   });
@@ -84,6 +91,21 @@ function startWorker(config: Config, log: Logger, onExit: () => void) {
   return {
     ready,
     isAttached: () => attached,
+    /** The worker thread's metrics (empty if it does not answer within a second). */
+    snapshot(): Promise<MetricsSnapshot[]> {
+      const reqId = ++reqSeq;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          pendingSnapshots.delete(reqId);
+          resolve([]);
+        }, 1000);
+        pendingSnapshots.set(reqId, (snap) => {
+          clearTimeout(timer);
+          resolve([snap]);
+        });
+        worker.postMessage({ type: "metrics", reqId } satisfies ToWorker);
+      });
+    },
     async stop(timeoutMs: number) {
       const done = new Promise<void>((r) => (stopped = r));
       worker.postMessage({ type: "stop", timeoutMs } satisfies ToWorker);
@@ -145,10 +167,12 @@ async function main() {
     }
   }
 
+  const metrics = serviceMetrics();
+  const otherSnapshots = async () => (worker ? worker.snapshot() : []);
   const app =
     role === "worker"
-      ? new Elysia().use(healthRoutes(checks, () => shuttingDown))
-      : createApp({ repo, storage, publisher, log, maxImageBytes: config.maxImageBytes, checks, isShuttingDown: () => shuttingDown, version: pkg.version });
+      ? new Elysia().use(healthRoutes(checks, () => shuttingDown)).use(metricsRoutes({ metrics, otherSnapshots, queueDepths: () => publisher.depths() }))
+      : createApp(buildAppDeps(config, { repo, storage, publisher, log, metrics, checks, isShuttingDown: () => shuttingDown, otherSnapshots, version: pkg.version }));
   try {
     app.listen({ port: config.port, reusePort: false, maxRequestBodySize: config.maxImageBytes + 1024 * 1024 });
   } catch (err) {

@@ -1,7 +1,9 @@
 import type { AdRepository, AdRow } from "../services/ad-repository";
 import { decideFromTags, type DecisionRule } from "../services/decision";
 import { describeError, DependencyError, isTransient } from "../services/errors";
+import type { Failpoints } from "../services/failpoints";
 import type { Logger } from "../services/logger";
+import type { ServiceMetrics } from "../services/metrics";
 import type { Mailer } from "../services/mailer";
 import { acceptedEmail, rejectedEmail } from "../services/notifications";
 import type { AdMessage, Outcome } from "../services/queue";
@@ -21,6 +23,8 @@ export interface HandlerDeps {
   retryDelaysMs: number[];
   /** How long a claimed e-mail stays reserved for one sender (longer than a send can take). */
   emailLeaseMs: number;
+  metrics: ServiceMetrics;
+  failpoint?: Failpoints;
 }
 
 /** An e-mail send failed; `attempt` is that e-mail's attempt count, for the backoff. */
@@ -40,6 +44,13 @@ class EmailStepError extends Error {
  * Never throws: the outcome tells the queue to ack, retry later, or dead-letter.
  */
 export async function handleAdMessage(deps: HandlerDeps, msg: AdMessage): Promise<Outcome> {
+  const started = performance.now();
+  const outcome = await handle(deps, msg);
+  deps.metrics.processing.observe((performance.now() - started) / 1000, { result: outcome.kind });
+  return outcome;
+}
+
+async function handle(deps: HandlerDeps, msg: AdMessage): Promise<Outcome> {
   const log = deps.log.child({ ad_id: msg.adId });
   if (!isAdId(msg.adId)) {
     log.error("message with a malformed ad id dead-lettered");
@@ -65,7 +76,9 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<void> 
   const started = performance.now();
   const obj = await deps.storage.get(ad.image_key);
   if (!obj) throw new DependencyError("storage", "the ad's image is missing from storage", false, "missing");
+  await deps.failpoint?.("worker.after-download");
   const tags = await deps.tagger.tag(obj.bytes, ad.image_content_type);
+  await deps.failpoint?.("worker.after-tagging");
   const d = decideFromTags(tags, deps.rule);
   const top = [...tags].sort((a, b) => b.confidence - a.confidence).slice(0, 3);
   const won = await deps.repo.recordDecision(ad.id, {
@@ -81,7 +94,9 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<void> 
           : `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} < ${deps.rule.minConfidence}`,
     email: d.state === "accepted" ? acceptedEmail(ad, d.category, deps.publicBaseUrl) : rejectedEmail(ad),
   });
+  await deps.failpoint?.("worker.after-decision");
   const ms = Math.round(performance.now() - started);
+  if (won) deps.metrics.decided.inc({ outcome: d.state, by: "auto" });
   if (won) log.info("ad decided", { state: d.state, category: d.category, vehicle_confidence: d.vehicleConfidence, top_tags: top, ms });
   else log.info("ad was decided elsewhere meanwhile; keeping that decision", { ms });
 }
@@ -95,6 +110,7 @@ async function deliverEmails(deps: HandlerDeps, adId: string, log: Logger): Prom
     } catch (err) {
       const final = !isTransient(err) || e.attempts > deps.retryDelaysMs.length;
       await deps.repo.markEmailError(e.id, describeError(err), final);
+      deps.metrics.emailsFailed.inc({ final: String(final) });
       if (final) {
         log.error("e-mail failed for good", { email_id: e.id, attempts: e.attempts, err });
         continue;
@@ -102,7 +118,9 @@ async function deliverEmails(deps: HandlerDeps, adId: string, log: Logger): Prom
       throw new EmailStepError(err, e.attempts);
     }
     // The one duplicate window: a crash between the provider's 200 and this commit sends again.
+    await deps.failpoint?.("worker.after-email");
     await deps.repo.markEmailSent(e.id, providerId);
+    deps.metrics.emailsSent.inc({ kind: e.kind });
     log.info("e-mail sent", { email_id: e.id, kind: e.kind, provider_id: providerId });
   }
 }
@@ -114,6 +132,7 @@ async function onFailure(deps: HandlerDeps, msg: AdMessage, ad: AdRow | null, er
   const provider = cause instanceof DependencyError ? cause.dependency : "internal";
   if (err instanceof EmailStepError) {
     const delayMs = deps.retryDelaysMs[Math.min(err.attempt - 1, budget - 1)]!;
+    deps.metrics.retries.inc({ provider, reason: reasonOf(cause) });
     log.warn("e-mail will be retried", { provider, attempt: err.attempt, delay_ms: delayMs, err: cause });
     return { kind: "retry", delayMs };
   }
@@ -129,10 +148,11 @@ async function onFailure(deps: HandlerDeps, msg: AdMessage, ad: AdRow | null, er
     if (isTransient(cause) && attempt <= budget) {
       const delayMs = deps.retryDelaysMs[attempt - 1]!;
       await deps.repo.recordAttemptFailure(ad.id, reason, delayMs);
+      deps.metrics.retries.inc({ provider, reason: reasonOf(cause) });
       log.warn("processing failed; will retry", { provider, attempt, delay_ms: delayMs, err: cause });
       return { kind: "retry", delayMs };
     }
-    await deps.repo.markFailed(ad.id, reason);
+    if (await deps.repo.markFailed(ad.id, reason)) deps.metrics.failed.inc();
     log.error("processing failed for good; ad marked failed", { provider, attempt, transient: isTransient(cause), err: cause });
     return { kind: "dead", reason };
   } catch (bookkeeping) {
@@ -140,4 +160,8 @@ async function onFailure(deps: HandlerDeps, msg: AdMessage, ad: AdRow | null, er
     log.error("could not record a processing failure", { err: bookkeeping, original: cause });
     return { kind: "retry", delayMs: deps.retryDelaysMs[Math.min(msg.retries, budget - 1)]! };
   }
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof DependencyError ? err.reason : "error";
 }

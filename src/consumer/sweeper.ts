@@ -1,5 +1,6 @@
 import type { AdRepository } from "../services/ad-repository";
 import type { Logger } from "../services/logger";
+import type { ServiceMetrics } from "../services/metrics";
 import type { AdPublisher } from "../services/queue";
 
 /**
@@ -7,7 +8,7 @@ import type { AdPublisher } from "../services/queue";
  * (a lost publish, a broker outage at intake, a crash) and ads with an e-mail stuck unsent.
  * Safe with several workers: each claim moves the rows' due time forward under SKIP LOCKED.
  */
-export function startSweeper(deps: { repo: AdRepository; publisher: AdPublisher; log: Logger }, overdueMs: number, everyMs: number) {
+export function startSweeper(deps: { repo: AdRepository; publisher: AdPublisher; log: Logger; metrics: ServiceMetrics }, overdueMs: number, everyMs: number) {
   let running = false;
   const tick = async () => {
     if (running) return;
@@ -18,6 +19,7 @@ export function startSweeper(deps: { repo: AdRepository; publisher: AdPublisher;
       for (const id of ids) {
         try {
           await deps.publisher.publishAdSubmitted(id);
+          deps.metrics.swept.inc();
           published++;
         } catch (err) {
           deps.log.warn("sweeper could not publish; will try on a later pass", { ad_id: id, err });

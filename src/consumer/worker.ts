@@ -3,19 +3,25 @@
  * The worker thread: consumes the queue and runs the sweeper. Configuration arrives in the first
  * message from the main thread (this file never reads the environment).
  */
-import { buildConsumer, buildDatabase, buildMailer, buildPublisher, buildStorage, buildTagger } from "../compose";
+import { buildConsumer, buildDatabase, buildHandlerDeps, buildPublisher, buildStorage } from "../compose";
 import type { Config } from "../config";
 import { createLogger } from "../services/logger";
+import { serviceMetrics, type MetricsSnapshot } from "../services/metrics";
 import { secretsOf } from "../config";
 import { handleAdMessage } from "./handle-ad-message";
 import { startSweeper } from "./sweeper";
 
-export type ToWorker = { type: "start"; config: Config } | { type: "stop"; timeoutMs: number };
-export type FromWorker = { type: "attached"; attached: boolean } | { type: "stopped" } | { type: "fatal"; message: string };
+export type ToWorker = { type: "start"; config: Config } | { type: "stop"; timeoutMs: number } | { type: "metrics"; reqId: number };
+export type FromWorker =
+  | { type: "attached"; attached: boolean }
+  | { type: "stopped" }
+  | { type: "fatal"; message: string }
+  | { type: "metrics"; reqId: number; snapshot: MetricsSnapshot };
 
 declare const self: Worker;
 const post = (m: FromWorker) => self.postMessage(m);
 let stop: ((timeoutMs: number) => Promise<void>) | null = null;
+const metrics = serviceMetrics();
 
 self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
@@ -25,6 +31,8 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
     } catch (err) {
       post({ type: "fatal", message: (err as Error).message });
     }
+  } else if (msg.type === "metrics") {
+    post({ type: "metrics", reqId: msg.reqId, snapshot: metrics.registry.snapshot() });
   } else if (msg.type === "stop") {
     await stop?.(msg.timeoutMs).catch(() => {});
     post({ type: "stopped" });
@@ -38,19 +46,9 @@ async function start(config: Config) {
   const consumer = buildConsumer(config, log);
   const publisher = buildPublisher(config, log);
   consumer.onStateChange = (attached) => post({ type: "attached", attached });
-  const deps = {
-    repo,
-    storage,
-    tagger: buildTagger(config),
-    mailer: buildMailer(config),
-    log,
-    rule: { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence },
-    publicBaseUrl: config.publicBaseUrl,
-    retryDelaysMs: config.retryDelaysMs,
-    emailLeaseMs: config.requestTimeoutMs * 2 + 10_000,
-  };
+  const deps = buildHandlerDeps(config, log, metrics, repo, storage);
   await consumer.start((m) => handleAdMessage(deps, m));
-  const sweeper = startSweeper({ repo, publisher, log }, config.sweepAfterMs, Math.max(1000, Math.min(30_000, Math.round(config.sweepAfterMs / 2))));
+  const sweeper = startSweeper({ repo, publisher, log, metrics }, config.sweepAfterMs, Math.max(1000, Math.min(30_000, Math.round(config.sweepAfterMs / 2))));
   log.info("worker started", { concurrency: config.workerConcurrency, queue: config.amqpQueue });
   return async (timeoutMs: number) => {
     sweeper.stop();

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AdRepository } from "../services/ad-repository";
 import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDeps } from "../services/ads";
+import type { RateLimiter } from "../services/rate-limit";
 import type { ImageStorage } from "../services/storage";
 import { DESCRIPTION_MAX } from "../services/validation";
 import { errorBody, errorResponse } from "./errors";
@@ -21,6 +22,19 @@ const PublicAdModel = t.Object({
 export interface AdRoutesDeps extends IntakeDeps {
   repo: AdRepository;
   storage: ImageStorage;
+  /** Per-client limit on submissions; null when off. */
+  rateLimiter: RateLimiter | null;
+  /** Take the client address from X-Forwarded-For's last hop. */
+  trustProxy: boolean;
+}
+
+/** The address a rate limit is keyed on. */
+function clientAddress(request: Request, server: { requestIP(r: Request): { address: string } | null } | null, trustProxy: boolean): string {
+  if (trustProxy) {
+    const hops = request.headers.get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean);
+    if (hops?.length) return hops[hops.length - 1]!;
+  }
+  return server?.requestIP(request)?.address ?? "unknown";
 }
 
 /** The public ad API: submit, status, image. */
@@ -36,6 +50,15 @@ export function adRoutes(deps: AdRoutesDeps) {
         return { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };
       },
       {
+        beforeHandle: ({ request, server, set, status }) => {
+          if (!deps.rateLimiter) return;
+          const wait = deps.rateLimiter.take(clientAddress(request, server, deps.trustProxy));
+          if (wait > 0) {
+            deps.metrics.refused.inc({ code: "rate_limited" });
+            set.headers["retry-after"] = String(wait);
+            return status(429, errorBody("rate_limited", "Too many submissions; try again later"));
+          }
+        },
         parse: "formdata",
         body: t.Object({
           description: t.String({ description: `What is for sale; 1-${DESCRIPTION_MAX} characters after trimming` }),
@@ -48,6 +71,7 @@ export function adRoutes(deps: AdRoutesDeps) {
           413: ErrorModel,
           415: ErrorModel,
           422: ErrorModel,
+          429: ErrorModel,
           503: ErrorModel,
         },
         detail: {

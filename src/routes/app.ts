@@ -5,8 +5,9 @@ import { adRoutes, type AdRoutesDeps } from "./ads";
 import { docsRoutes } from "./docs";
 import { errorResponse, toErrorResponse } from "./errors";
 import { healthRoutes, type Check } from "./health";
+import { metricsRoutes, type MetricsDeps } from "./metrics";
 
-export interface AppDeps extends AdRoutesDeps {
+export interface AppDeps extends AdRoutesDeps, MetricsDeps {
   log: Logger;
   checks: Record<string, Check>;
   isShuttingDown: () => boolean;
@@ -48,15 +49,17 @@ export function createApp(deps: AppDeps) {
       if (t) res.headers.set("x-request-id", t.id);
       return res;
     })
-    .onAfterResponse(({ request, set }) => {
+    .onAfterResponse(({ request, set, route }) => {
       const t = timing.get(request);
       if (!t) return;
-      const url = new URL(request.url);
+      const status = typeof set.status === "number" ? set.status : 200;
+      // The route pattern, not the path: ids must not become label values.
+      deps.metrics.http.inc({ method: request.method, route: route || "unmatched", status: String(status) });
       deps.log.info("request", {
         request_id: t.id,
         method: request.method,
-        path: url.pathname,
-        status: typeof set.status === "number" ? set.status : undefined,
+        path: new URL(request.url).pathname,
+        status,
         ms: Math.round((performance.now() - t.start) * 10) / 10,
       });
     })
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps) {
     )
     .use(docsRoutes())
     .use(healthRoutes(deps.checks, deps.isShuttingDown))
+    .use(metricsRoutes(deps))
     .use(adRoutes(deps));
 }
 

@@ -1,6 +1,8 @@
 import type { AdRepository, AdRow } from "./ad-repository";
 import { DependencyError, InputError } from "./errors";
+import type { Failpoints } from "./failpoints";
 import type { Logger } from "./logger";
+import type { ServiceMetrics } from "./metrics";
 import type { AdPublisher } from "./queue";
 import type { ImageStorage } from "./storage";
 import { isAdId, validateDescription, validateEmail, validateImage } from "./validation";
@@ -10,7 +12,10 @@ export interface IntakeDeps {
   storage: ImageStorage;
   publisher: AdPublisher;
   log: Logger;
+  metrics: ServiceMetrics;
   maxImageBytes: number;
+  maxImagePixels: number;
+  failpoint?: Failpoints;
   newId?: () => string;
 }
 
@@ -54,11 +59,14 @@ export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<Ad
     await deps.storage.delete(imageKey).catch((e) => log.warn("orphan image left after a failed insert", { err: e, key: imageKey }));
     throw err;
   }
+  await deps.failpoint?.("intake.after-commit");
   try {
     await deps.publisher.publishAdSubmitted(id);
   } catch (err) {
+    deps.metrics.publishFailures.inc();
     log.warn("publish failed; the sweeper will dispatch the ad", { err });
   }
+  deps.metrics.submitted.inc();
   log.info("ad submitted", { bytes: input.image.byteLength, content_type: kind.contentType });
   return row;
 }

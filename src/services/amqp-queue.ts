@@ -75,6 +75,9 @@ export class AmqpPublisher implements AdPublisher {
   private ch: amqp.ConfirmChannel | null = null;
   private opening: Promise<amqp.ConfirmChannel> | null = null;
   private closed = false;
+  /** After a failed connect, fail fast until this time instead of every request dialling a dead broker. */
+  private retryAt = 0;
+  private failures = 0;
 
   constructor(
     private readonly opts: AmqpOptions,
@@ -84,12 +87,17 @@ export class AmqpPublisher implements AdPublisher {
   private channel(): Promise<amqp.ConfirmChannel> {
     if (this.ch) return Promise.resolve(this.ch);
     if (this.closed) return Promise.reject(new DependencyError("broker", "publisher is closed", true, "closed"));
+    if (!this.opening && Date.now() < this.retryAt) {
+      return Promise.reject(new DependencyError("broker", "broker unavailable (backing off)", true, "unavailable"));
+    }
     this.opening ??= (async () => {
+      let conn: amqp.ChannelModel | null = null;
       try {
-        const conn = await amqp.connect(this.opts.url, { timeout: this.opts.connectTimeoutMs ?? 5000 });
+        conn = await amqp.connect(this.opts.url, { timeout: this.opts.connectTimeoutMs ?? 5000 });
         conn.on("error", (err) => this.opts.log.warn("broker connection error", { err }));
+        const c = conn;
         conn.on("close", () => {
-          if (this.conn === conn) {
+          if (this.conn === c) {
             this.conn = null;
             this.ch = null;
           }
@@ -97,12 +105,24 @@ export class AmqpPublisher implements AdPublisher {
         const ch = await conn.createConfirmChannel();
         ch.on("error", (err) => this.opts.log.warn("broker channel error", { err }));
         ch.on("close", () => {
-          if (this.ch === ch) this.ch = null;
+          // A channel closed by the broker (e.g. an error) takes its connection with it, so
+          // the next publish opens both afresh instead of leaking the old connection.
+          if (this.ch === ch) {
+            this.ch = null;
+            this.conn = null;
+            c.close().catch(() => {});
+          }
         });
         await declare(ch, this.opts.queue, this.opts.retryDelaysMs);
         this.conn = conn;
         this.ch = ch;
+        this.failures = 0;
         return ch;
+      } catch (err) {
+        await conn?.close().catch(() => {});
+        this.failures++;
+        this.retryAt = Date.now() + Math.min(5000, 250 * 2 ** Math.min(this.failures - 1, 5));
+        throw err;
       } finally {
         this.opening = null;
       }
@@ -149,12 +169,13 @@ export class AmqpPublisher implements AdPublisher {
     }
   }
 
-  /** Ready messages in the work queue (for metrics), or null when the broker is unreachable. */
-  async depth(): Promise<number | null> {
+  /** Ready messages in the work and dead-letter queues (for metrics), or null when the broker is unreachable. */
+  async depths(): Promise<{ work: number; dead: number } | null> {
     try {
+      const t = topology(this.opts.queue, []);
       const ch = await withTimeout(this.channel(), this.timeoutMs, "connect");
-      const q = await withTimeout(ch.checkQueue(this.opts.queue), this.timeoutMs, "check queue");
-      return q.messageCount;
+      const [work, dead] = await withTimeout(Promise.all([ch.checkQueue(t.work), ch.checkQueue(t.dead)]), this.timeoutMs, "check queue");
+      return { work: work.messageCount, dead: dead.messageCount };
     } catch {
       return null;
     }

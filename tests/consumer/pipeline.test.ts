@@ -4,10 +4,11 @@
  * decides in PostgreSQL and e-mails through the Mailgun double.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { buildConsumer, buildMailer, buildTagger } from "../../src/compose";
+import { buildConsumer, buildHandlerDeps } from "../../src/compose";
 import { handleAdMessage, type HandlerDeps } from "../../src/consumer/handle-ad-message";
 import { AmqpPublisher, topology } from "../../src/services/amqp-queue";
 import { silentLogger } from "../../src/services/logger";
+import { serviceMetrics } from "../../src/services/metrics";
 import { buildTestApp } from "../support/app";
 import { photo } from "../support/fixtures";
 import { adForm, AMQP_URL, queueDepth, startTestStack, waitFor } from "../support/stack";
@@ -20,17 +21,7 @@ let deps: HandlerDeps;
 beforeAll(async () => {
   stack = await startTestStack();
   t = await buildTestApp(stack.config);
-  deps = {
-    repo: t.repo,
-    storage: t.storage,
-    tagger: buildTagger(stack.config),
-    mailer: buildMailer(stack.config),
-    log: silentLogger,
-    rule: { vehicleTag: "vehicle", minConfidence: 50 },
-    publicBaseUrl: stack.config.publicBaseUrl,
-    retryDelaysMs: stack.config.retryDelaysMs,
-    emailLeaseMs: 30_000,
-  };
+  deps = buildHandlerDeps(stack.config, silentLogger, serviceMetrics(), t.repo, t.storage);
 });
 afterAll(async () => {
   await consumer?.stop(2000);

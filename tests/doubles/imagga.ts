@@ -46,6 +46,7 @@ export function startImaggaDouble(opts: { key?: string; secret?: string; port?: 
     if (tags[file]) byHash.set(sha256(readFileSync(join(FIXTURES_DIR, file))), tags[file]!);
   }
   const calls: ImaggaCall[] = [];
+  const failing = new Map<string, number>();
   const faults = new FaultPlan();
   let inFlight = 0;
   let maxInFlight = 0;
@@ -76,7 +77,8 @@ export function startImaggaDouble(opts: { key?: string; secret?: string; port?: 
         }
         const bytes = new Uint8Array(await image.arrayBuffer());
         const hash = sha256(bytes);
-        const fault = await faults.next(errorBody);
+        const pinned = failing.get(hash);
+        const fault = pinned ? Response.json(errorBody(pinned), { status: pinned }) : await faults.next(errorBody);
         calls.push({ sha256: hash, bytes: bytes.byteLength, contentType: image.type, status: fault?.status ?? 200 });
         if (fault) return fault;
         const result = (byHash.get(hash) ?? UNKNOWN).map((t) => ({ confidence: t.confidence, tag: { en: t.tag } }));
@@ -95,6 +97,10 @@ export function startImaggaDouble(opts: { key?: string; secret?: string; port?: 
     faults,
     /** The highest number of requests seen at once. */
     maxInFlight: () => maxInFlight,
+    /** Always answer `status` for this exact image (a poison image); other images are unaffected. */
+    failFor(bytes: Uint8Array, status: number) {
+      failing.set(sha256(bytes), status);
+    },
     /** Answer `tags` for this exact image. */
     setTags(bytes: Uint8Array, t: TagDef[]) {
       byHash.set(sha256(bytes), t);

@@ -1,10 +1,11 @@
 /** Builds the real application in-process (no socket) against the test stack's services. */
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { buildDatabase, buildPublisher, buildStorage } from "../../src/compose";
+import { buildAppDeps, buildDatabase, buildPublisher, buildStorage } from "../../src/compose";
 import type { Config } from "../../src/config";
 import { createApp } from "../../src/routes/app";
 import { migrate } from "../../src/services/database";
 import { silentLogger, type Logger } from "../../src/services/logger";
+import { serviceMetrics } from "../../src/services/metrics";
 
 export async function buildTestApp(config: Config, log: Logger = silentLogger) {
   const { sql, repo } = buildDatabase(config, 5);
@@ -13,7 +14,8 @@ export async function buildTestApp(config: Config, log: Logger = silentLogger) {
   await storage.ensureReady();
   const publisher = buildPublisher(config, log);
   const checks = { database: () => repo.ping(), broker: () => publisher.ping(), storage: () => storage.ping() };
-  const app = createApp({ repo, storage, publisher, log, maxImageBytes: config.maxImageBytes, checks, isShuttingDown: () => false, version: "test" });
+  const metrics = serviceMetrics();
+  const app = createApp(buildAppDeps(config, { repo, storage, publisher, log, metrics, checks, isShuttingDown: () => false, version: "test" }));
   const s3 = new S3Client({
     endpoint: config.s3.endpoint,
     region: config.s3.region,
@@ -26,6 +28,7 @@ export async function buildTestApp(config: Config, log: Logger = silentLogger) {
     repo,
     storage,
     publisher,
+    metrics,
     /** Keys currently in the bucket. */
     async objectKeys(): Promise<string[]> {
       const out = await s3.send(new ListObjectsV2Command({ Bucket: config.s3.bucket }));

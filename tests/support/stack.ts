@@ -79,6 +79,7 @@ export function testEnv(parts: { databaseUrl: string; queue: string; bucket: str
     MAIL_FROM: "ad-service <noreply@mg.example.test>",
     PUBLIC_BASE_URL: "http://ads.example.test",
     RETRY_DELAYS: "200ms,400ms,800ms",
+    RATE_LIMIT_PER_MINUTE: "0",
     LOG_LEVEL: "warn",
     ...extra,
   };
