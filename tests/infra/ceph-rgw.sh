@@ -1,0 +1,471 @@
+#!/usr/bin/env bash
+# Single-node Ceph RADOS Gateway (S3 API) for integration tests.
+#
+#   tests/infra/ceph-rgw.sh [start|stop|restart|status|env|wipe]
+#
+# Uses Debian's Ceph packages (list: ceph-packages.txt beside this script),
+# fetched with `apt-get download` and unpacked with `dpkg -x` into a cache dir;
+# nothing is installed system-wide and nothing goes to /etc/ceph or /var/lib/ceph.
+#
+# Env:
+#   CEPH_HOME      cache + cluster dir            (default /var/tmp/ad-service-ceph)
+#   RGW_PORT       S3 port on 127.0.0.1            (default 7480)
+#   CEPH_MON_PORT  monitor msgr2 port              (default 3300; msgr1 = CEPH_MON_PORT+3489, i.e. 6789)
+#   CEPH_START_TIMEOUT  seconds to wait for S3    (default 120)
+#
+# Stale cluster (daemons dead, e.g. after a reboot): the daemons are restarted on
+# the existing data; if that does not bring S3 up, the cluster dir is wiped and
+# created afresh (see README.md).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PKG_LIST="${SCRIPT_DIR}/ceph-packages.txt"
+
+CEPH_HOME="${CEPH_HOME:-/var/tmp/ad-service-ceph}"
+ROOT="${CEPH_HOME}/root"
+DEBS="${CEPH_HOME}/debs"
+RUN="${CEPH_HOME}/run"
+CONF="${RUN}/ceph.conf"
+
+RGW_PORT="${RGW_PORT:-7480}"
+MON_PORT="${CEPH_MON_PORT:-3300}"
+MON_PORT_V1=$((MON_PORT + 3489))
+START_TIMEOUT="${CEPH_START_TIMEOUT:-120}"
+
+S3_ENDPOINT="http://127.0.0.1:${RGW_PORT}"
+S3_ACCESS_KEY_ID="adservice-test-key"
+S3_SECRET_ACCESS_KEY="adservice-test-secret-0123456789"
+S3_REGION="us-east-1"
+RGW_UID="adservice"
+RGW_NAME="client.rgw.adservice"
+MON_ID="a"
+OSD_ID="0"
+
+log() { echo "[ceph-rgw] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+now() { date +%s.%N; }
+T_PHASE=""
+phase_start() { T_PHASE="$(now)"; log "$1 ..."; }
+phase_end() { log "$1 done in $(elapsed "$T_PHASE")s"; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---------------------------------------------------------------------------
+# packages
+# ---------------------------------------------------------------------------
+packages() { grep -vE '^\s*(#|$)' "$PKG_LIST" | tr -d ' \t\r'; }
+
+list_hash() { packages | sha256sum | cut -d' ' -f1; }
+
+ensure_packages() {
+	[ -f "$PKG_LIST" ] || die "package list not found: $PKG_LIST"
+	local marker="${ROOT}/.extracted" want
+	want="$(list_hash)"
+	if [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then
+		return 0
+	fi
+	command -v apt-get >/dev/null || die "apt-get not found (Debian 12 needed)"
+	command -v dpkg >/dev/null || die "dpkg not found"
+
+	phase_start "downloading Ceph packages into ${DEBS}"
+	mkdir -p "$DEBS"
+	local missing=() p
+	while read -r p; do
+		compgen -G "${DEBS}/${p}_*.deb" >/dev/null || missing+=("$p")
+	done < <(packages)
+	if [ "${#missing[@]}" -gt 0 ]; then
+		# apt-get download as root warns about the unsandboxed _apt user; harmless.
+		if ! (cd "$DEBS" && apt-get download -q "${missing[@]}" </dev/null >"${CEPH_HOME}/apt-download.log" 2>&1); then
+			log "apt-get download failed; running apt-get update and retrying"
+			apt-get update -q </dev/null >"${CEPH_HOME}/apt-update.log" 2>&1 ||
+				{ tail -20 "${CEPH_HOME}/apt-update.log" >&2; die "apt-get update failed"; }
+			(cd "$DEBS" && apt-get download -q "${missing[@]}" </dev/null >"${CEPH_HOME}/apt-download.log" 2>&1) ||
+				{ tail -20 "${CEPH_HOME}/apt-download.log" >&2; die "apt-get download failed"; }
+		fi
+	fi
+	phase_end "download (${#missing[@]} packages fetched, $(du -sh "$DEBS" | cut -f1) in cache)"
+
+	phase_start "extracting packages into ${ROOT}"
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"
+	while read -r p; do
+		local debs=("${DEBS}/${p}"_*.deb)
+		# if several versions were downloaded over time, take the newest
+		local deb="${debs[${#debs[@]}-1]}"
+		dpkg -x "$deb" "$ROOT"
+	done < <(packages)
+	echo "$want" >"$marker"
+	phase_end "extract"
+}
+
+setup_env() {
+	local multiarch
+	multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || true)"
+	if [ -z "$multiarch" ]; then
+		multiarch="$(basename "$(ls -d "${ROOT}"/usr/lib/*-linux-gnu* 2>/dev/null | head -1)")"
+	fi
+	LIBDIR="${ROOT}/usr/lib/${multiarch}"
+	export PATH="${ROOT}/usr/bin:${ROOT}/usr/sbin:${ROOT}/sbin:${ROOT}/bin:${PATH}"
+	export LD_LIBRARY_PATH="${LIBDIR}:${LIBDIR}/ceph:${ROOT}/lib/${multiarch}:${ROOT}/usr/lib${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
+	export PYTHONPATH="${ROOT}/usr/lib/python3/dist-packages${PYTHONPATH:+:${PYTHONPATH}}"
+	export CEPH_CONF="$CONF"
+	# the `ceph` CLI is "#!/usr/bin/python3"; the python modules are built for Debian's python
+	[ -x /usr/bin/python3 ] || die "/usr/bin/python3 is needed by the ceph CLI"
+}
+
+# ---------------------------------------------------------------------------
+# cluster
+# ---------------------------------------------------------------------------
+write_conf() {
+	local fsid="$1"
+	mkdir -p "${RUN}/run" "${RUN}/log" "${RUN}/mon" "${RUN}/osd" "${RUN}/rgw" "${RUN}/tmp"
+	cat >"${CONF}.tmp" <<EOF
+# generated by tests/infra/ceph-rgw.sh -- rewritten on every start
+[global]
+fsid = ${fsid}
+mon host = [v2:127.0.0.1:${MON_PORT},v1:127.0.0.1:${MON_PORT_V1}]
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+ms bind ipv6 = false
+auth cluster required = none
+auth service required = none
+auth client required = none
+ms mon client mode = crc secure
+ms client mode = crc secure
+run dir = ${RUN}/run
+tmp dir = ${RUN}/tmp
+keyring = ${RUN}/keyring
+plugin dir = ${LIBDIR}/ceph
+erasure code dir = ${LIBDIR}/ceph/erasure-code
+osd class dir = ${LIBDIR}/rados-classes
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+mon allow pool size one = true
+mon allow pool delete = true
+mon warn on pool no redundancy = false
+osd crush chooseleaf type = 0
+mon max pg per osd = 1000
+# with auth none the cephx global_id warning is noise
+mon warn on insecure global id reclaim = false
+mon warn on insecure global id reclaim allowed = false
+log to syslog = false
+err to syslog = false
+
+[mon]
+mon data = ${RUN}/mon/\$cluster-\$id
+log file = ${RUN}/log/\$name.log
+pid file = ${RUN}/run/\$name.pid
+admin socket = ${RUN}/run/\$name.asok
+mon cluster log file = ${RUN}/log/cluster.log
+# a single mon on a busy CI disk: don't shut down at the default 5% free
+mon data avail warn = 2
+mon data avail crit = 1
+# commit cluster-map changes sooner (rgw creates its pools one by one at start)
+paxos propose interval = 0.1
+
+[osd]
+osd data = ${RUN}/osd/\$cluster-\$id
+log file = ${RUN}/log/\$name.log
+pid file = ${RUN}/run/\$name.pid
+admin socket = ${RUN}/run/\$name.asok
+osd objectstore = bluestore
+bluestore block create = true
+bluestore block size = 8589934592
+bluestore block db create = false
+bluestore block wal create = false
+bluestore fsck on mount = false
+osd memory target = 1073741824
+osd check max object name len on startup = false
+osd op num shards = 1
+osd op num threads per shard = 2
+
+[${RGW_NAME}]
+rgw data = ${RUN}/rgw
+log file = ${RUN}/log/\$name.log
+pid file = ${RUN}/run/\$name.pid
+admin socket = ${RUN}/run/\$name.asok
+rgw frontends = beast endpoint=127.0.0.1:${RGW_PORT} tcp_nodelay=1
+rgw thread pool size = 64
+rgw enable usage log = false
+EOF
+	mv "${CONF}.tmp" "$CONF"
+}
+
+# pid of a daemon from its pid file, if the process is alive and is that daemon
+daemon_pid() {
+	local name="$1" bin="$2" pidfile="${RUN}/run/$1.pid" pid
+	[ -f "$pidfile" ] || return 1
+	pid="$(tr -dc '0-9' <"$pidfile")"
+	[ -n "$pid" ] && [ -r "/proc/${pid}/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/${pid}/cmdline" | grep -q -- "$bin" || return 1
+	echo "$pid"
+}
+
+ceph_cli() { timeout 30 ceph -c "$CONF" --connect-timeout 20 "$@"; }
+
+tail_logs() {
+	local f
+	for f in "${RUN}"/log/*.log; do
+		[ -f "$f" ] || continue
+		echo "----- tail of $f -----" >&2
+		tail -n 25 "$f" >&2
+	done
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...
+wait_for() {
+	local secs="$1" what="$2" deadline
+	shift 2
+	deadline=$(($(date +%s) + secs))
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			log "timed out after ${secs}s waiting for ${what}"
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
+start_mon() {
+	daemon_pid "mon.${MON_ID}" ceph-mon >/dev/null && return 0
+	ceph-mon -c "$CONF" -i "$MON_ID" </dev/null >>"${RUN}/log/mon.${MON_ID}.stdout" 2>&1 9>&- ||
+		{ log "ceph-mon failed to start"; return 1; }
+}
+
+start_osd() {
+	daemon_pid "osd.${OSD_ID}" ceph-osd >/dev/null && return 0
+	ceph-osd -c "$CONF" -i "$OSD_ID" </dev/null >>"${RUN}/log/osd.${OSD_ID}.stdout" 2>&1 9>&- ||
+		{ log "ceph-osd failed to start"; return 1; }
+}
+
+start_rgw() {
+	daemon_pid "$RGW_NAME" radosgw >/dev/null && return 0
+	radosgw -c "$CONF" -n "$RGW_NAME" </dev/null >>"${RUN}/log/${RGW_NAME}.stdout" 2>&1 9>&- ||
+		{ log "radosgw failed to start"; return 1; }
+}
+
+mon_up() { ceph_cli mon stat >/dev/null; }
+osd_up() { ceph_cli osd stat -f json | grep -q '"num_up_osds":1'; }
+s3_up() { curl -s -o /dev/null --max-time 3 "${S3_ENDPOINT}/"; }
+
+# list buckets with our credentials; 0 = endpoint answers and the user works.
+# curl (7.88) does not send x-amz-content-sha256 by itself and RGW then answers
+# SignatureDoesNotMatch, so send it (sha256 of the empty body).
+EMPTY_SHA256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+s3_user_ok() {
+	local code
+	code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+		--aws-sigv4 "aws:amz:${S3_REGION}:s3" -H "x-amz-content-sha256: ${EMPTY_SHA256}" \
+		--user "${S3_ACCESS_KEY_ID}:${S3_SECRET_ACCESS_KEY}" \
+		"${S3_ENDPOINT}/" 2>/dev/null)" || return 1
+	[ "$code" = "200" ]
+}
+
+create_cluster() {
+	phase_start "creating a new cluster in ${RUN}"
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	local fsid osd_uuid
+	fsid="$(cat /proc/sys/kernel/random/uuid)"
+	echo "$fsid" >"${RUN}/fsid"
+	write_conf "$fsid"
+
+	# mon
+	CEPH_CONF=/dev/null ceph-authtool --create-keyring "${RUN}/keyring" --gen-key -n "mon." --cap mon 'allow *' >/dev/null
+	monmaptool --create --fsid "$fsid" \
+		--addv "$MON_ID" "[v2:127.0.0.1:${MON_PORT},v1:127.0.0.1:${MON_PORT_V1}]" \
+		"${RUN}/monmap" >/dev/null
+	mkdir -p "${RUN}/mon/ceph-${MON_ID}"
+	ceph-mon -c "$CONF" --mkfs -i "$MON_ID" --monmap "${RUN}/monmap" --keyring "${RUN}/keyring" \
+		</dev/null >"${RUN}/log/mon-mkfs.log" 2>&1 || { cat "${RUN}/log/mon-mkfs.log" >&2; die "ceph-mon --mkfs failed"; }
+	start_mon || { tail_logs; die "monitor did not start"; }
+	wait_for 30 "the monitor" mon_up || { tail_logs; die "monitor did not come up"; }
+	phase_end "mon mkfs + start"
+
+	phase_start "creating the OSD (bluestore on an 8 GiB sparse file)"
+	osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
+	local id
+	id="$(ceph_cli osd new "$osd_uuid")"
+	[ "$id" = "$OSD_ID" ] || die "expected osd id ${OSD_ID}, got '${id}'"
+	mkdir -p "${RUN}/osd/ceph-${OSD_ID}"
+	ceph-osd -c "$CONF" -i "$OSD_ID" --mkfs --osd-uuid "$osd_uuid" \
+		</dev/null >"${RUN}/log/osd-mkfs.log" 2>&1 || { tail -30 "${RUN}/log/osd-mkfs.log" >&2; tail_logs; die "ceph-osd --mkfs failed"; }
+	start_osd || { tail_logs; die "OSD did not start"; }
+	wait_for 60 "the OSD" osd_up || { tail_logs; die "OSD did not come up"; }
+	phase_end "osd mkfs + start"
+
+	touch "${RUN}/.created"
+}
+
+ensure_user() {
+	local info
+	if info="$(timeout 60 radosgw-admin -c "$CONF" user info --uid="$RGW_UID" 2>/dev/null)"; then
+		if ! grep -q "\"access_key\": \"${S3_ACCESS_KEY_ID}\"" <<<"$info" ||
+			! grep -q "\"secret_key\": \"${S3_SECRET_ACCESS_KEY}\"" <<<"$info"; then
+			timeout 60 radosgw-admin -c "$CONF" key create --uid="$RGW_UID" --key-type=s3 \
+				--access-key="$S3_ACCESS_KEY_ID" --secret-key="$S3_SECRET_ACCESS_KEY" >/dev/null
+		fi
+	else
+		timeout 60 radosgw-admin -c "$CONF" user create --uid="$RGW_UID" \
+			--display-name="ad-service integration tests" \
+			--access-key="$S3_ACCESS_KEY_ID" --secret-key="$S3_SECRET_ACCESS_KEY" >/dev/null ||
+			die "radosgw-admin user create failed"
+	fi
+}
+
+# Start whatever daemons are missing on an existing cluster dir and wait for S3.
+# Returns non-zero (without exiting) if it does not come up, so the caller can wipe.
+bring_up() {
+	local timeout_s="$1"
+	write_conf "$(cat "${RUN}/fsid")"
+
+	phase_start "starting mon (if not running)"
+	start_mon || return 1
+	wait_for 30 "the monitor" mon_up || return 1
+	phase_end "mon"
+
+	phase_start "starting osd (if not running)"
+	start_osd || return 1
+	wait_for 60 "the OSD" osd_up || return 1
+	phase_end "osd"
+
+	phase_start "starting radosgw on ${S3_ENDPOINT}"
+	# a radosgw that runs but does not answer here (hung, or started for another
+	# RGW_PORT) is restarted
+	if daemon_pid "$RGW_NAME" radosgw >/dev/null && ! s3_up; then
+		log "radosgw runs but ${S3_ENDPOINT} does not answer; restarting it"
+		stop_one "$RGW_NAME" radosgw
+	fi
+	start_rgw || return 1
+	wait_for "$timeout_s" "S3 on ${S3_ENDPOINT}" s3_up || return 1
+	phase_end "radosgw"
+
+	phase_start "ensuring S3 user ${RGW_UID}"
+	ensure_user || return 1
+	wait_for 30 "the S3 user to authenticate" s3_user_ok || return 1
+	phase_end "user"
+}
+
+port_taken_by_other() {
+	# something answers on the port but it's not our radosgw
+	s3_up || return 1
+	! daemon_pid "$RGW_NAME" radosgw >/dev/null 2>&1
+}
+
+cmd_start() {
+	local t0
+	t0="$(now)"
+	if s3_user_ok; then
+		log "S3 already up on ${S3_ENDPOINT} and user ${RGW_UID} works; nothing to do ($(elapsed "$t0")s)"
+		return 0
+	fi
+	mkdir -p "$CEPH_HOME"
+	# (daemons are started with 9>&- so they do not inherit and keep holding this lock)
+	exec 9>"${CEPH_HOME}/.lock"
+	if ! flock -w 300 9; then die "could not take ${CEPH_HOME}/.lock"; fi
+	# another start may have finished while we waited for the lock
+	if s3_user_ok; then
+		log "S3 came up on ${S3_ENDPOINT} (started concurrently); nothing to do"
+		return 0
+	fi
+	if port_taken_by_other; then
+		die "something that is not our radosgw answers on ${S3_ENDPOINT}; set RGW_PORT or stop it"
+	fi
+
+	ensure_packages
+	setup_env
+
+	if [ -f "${RUN}/.created" ] && [ -f "${RUN}/fsid" ]; then
+		log "existing cluster in ${RUN}: (re)starting its daemons"
+		if bring_up 60; then
+			log "S3 ready on ${S3_ENDPOINT} in $(elapsed "$t0")s total"
+			return 0
+		fi
+		log "restart on existing data failed; logs follow, then wiping and recreating"
+		tail_logs
+		stop_daemons
+	fi
+
+	create_cluster
+	if ! bring_up "$START_TIMEOUT"; then
+		tail_logs
+		die "cluster did not come up (logs above, all in ${RUN}/log)"
+	fi
+	log "S3 ready on ${S3_ENDPOINT} in $(elapsed "$t0")s total"
+}
+
+# stop_one NAME BINARY: SIGTERM the daemon from its pid file and wait (30 s, then SIGKILL)
+stop_one() {
+	local name="$1" bin="$2" pid ts deadline
+	if pid="$(daemon_pid "$name" "$bin")"; then
+		ts="$(now)"
+		kill -TERM "$pid" 2>/dev/null || true
+		deadline=$(($(date +%s) + 30))
+		while kill -0 "$pid" 2>/dev/null; do
+			if [ "$(date +%s)" -ge "$deadline" ]; then
+				log "${name} did not exit after 30s; sending SIGKILL"
+				kill -KILL "$pid" 2>/dev/null || true
+				sleep 0.5
+				break
+			fi
+			sleep 0.1
+		done
+		log "stopped ${name} (pid ${pid}) in $(elapsed "$ts")s"
+	fi
+	rm -f "${RUN}/run/${name}.pid"
+}
+
+# in order, each one gone before the next: rgw, osd (tells the mon it is going down), mon
+stop_daemons() {
+	stop_one "$RGW_NAME" radosgw
+	stop_one "osd.${OSD_ID}" ceph-osd
+	stop_one "mon.${MON_ID}" ceph-mon
+}
+
+cmd_stop() {
+	local t0
+	t0="$(now)"
+	[ -d "$RUN" ] || { log "no cluster dir ${RUN}; nothing to stop"; return 0; }
+	stop_daemons
+	log "stopped in $(elapsed "$t0")s"
+}
+
+cmd_status() {
+	if s3_user_ok; then
+		log "up: ${S3_ENDPOINT} answers and user ${RGW_UID} works"
+		return 0
+	fi
+	log "down: ${S3_ENDPOINT} does not answer for user ${RGW_UID}"
+	return 1
+}
+
+cmd_env() {
+	cat <<EOF
+S3_ENDPOINT=${S3_ENDPOINT}
+S3_ACCESS_KEY_ID=${S3_ACCESS_KEY_ID}
+S3_SECRET_ACCESS_KEY=${S3_SECRET_ACCESS_KEY}
+S3_REGION=${S3_REGION}
+EOF
+}
+
+cmd_wipe() {
+	cmd_stop
+	rm -rf "$RUN"
+	log "removed ${RUN} (package cache kept in ${ROOT})"
+}
+
+case "${1:-start}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+restart) cmd_stop && cmd_start ;;
+status) cmd_status ;;
+env) cmd_env ;;
+wipe) cmd_wipe ;;
+*)
+	echo "usage: $0 [start|stop|restart|status|env|wipe]" >&2
+	exit 2
+	;;
+esac
