@@ -62,7 +62,7 @@ function readConfig(): Config {
   }
 }
 
-/** Starts the worker thread; resolves once its consumer is attached. */
+/** Starts the worker thread; `ready` resolves once it runs (its consumer attaches when the broker allows). */
 function startWorker(config: Config, log: Logger, onExit: () => void) {
   const worker = new Worker(new URL("./consumer/worker.ts", import.meta.url));
   let attached = false;
@@ -72,9 +72,10 @@ function startWorker(config: Config, log: Logger, onExit: () => void) {
   const ready = new Promise<void>((resolve, reject) => {
     worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       const m = ev.data;
-      if (m.type === "attached") {
+      if (m.type === "started") {
+        resolve();
+      } else if (m.type === "attached") {
         attached = m.attached;
-        if (attached) resolve();
       } else if (m.type === "fatal") {
         reject(new Error(m.message));
       } else if (m.type === "stopped") {

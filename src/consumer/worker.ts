@@ -13,6 +13,7 @@ import { startSweeper } from "./sweeper";
 
 export type ToWorker = { type: "start"; config: Config } | { type: "stop"; timeoutMs: number } | { type: "metrics"; reqId: number };
 export type FromWorker =
+  | { type: "started" }
   | { type: "attached"; attached: boolean }
   | { type: "stopped" }
   | { type: "fatal"; message: string }
@@ -28,6 +29,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   if (msg.type === "start") {
     try {
       stop = await start(msg.config);
+      post({ type: "started" });
     } catch (err) {
       post({ type: "fatal", message: (err as Error).message });
     }

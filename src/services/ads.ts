@@ -46,7 +46,7 @@ export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<Ad
   const description = validateDescription(input.description);
   const email = validateEmail(input.email);
   if (!input.image) throw new InputError(422, "invalid_image", "image is required");
-  const kind = validateImage(input.image, deps.maxImageBytes);
+  const kind = validateImage(input.image, deps.maxImageBytes, deps.maxImagePixels);
 
   const id = (deps.newId ?? Bun.randomUUIDv7)();
   const imageKey = imageKeyFor(id, kind.ext);
@@ -67,7 +67,7 @@ export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<Ad
     log.warn("publish failed; the sweeper will dispatch the ad", { err });
   }
   deps.metrics.submitted.inc();
-  log.info("ad submitted", { bytes: input.image.byteLength, content_type: kind.contentType });
+  log.info("ad submitted", { bytes: input.image.byteLength, content_type: kind.contentType, width: kind.width, height: kind.height });
   return row;
 }
 

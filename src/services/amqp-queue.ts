@@ -217,9 +217,15 @@ export class AmqpConsumer implements AdConsumer {
     this.publisher = new AmqpPublisher(opts, publishTimeoutMs);
   }
 
+  /** Starts consuming; a broker that is down now is retried in the background (never fatal). */
   async start(handle: (msg: AdMessage) => Promise<Outcome>): Promise<void> {
     this.handle = handle;
-    await this.attach();
+    try {
+      await this.attach();
+    } catch (err) {
+      this.opts.log.warn("broker unreachable at start; will keep trying", { err });
+      this.scheduleReconnect();
+    }
   }
 
   get attached(): boolean {
@@ -229,17 +235,24 @@ export class AmqpConsumer implements AdConsumer {
   private async attach(): Promise<void> {
     const log = this.opts.log;
     const conn = await amqp.connect(this.opts.url, { timeout: this.opts.connectTimeoutMs ?? 5000 });
-    conn.on("error", (err) => log.warn("broker connection error", { err }));
-    conn.on("close", () => this.lost(conn));
-    const ch = await conn.createChannel();
-    ch.on("error", (err) => log.warn("broker channel error", { err }));
-    ch.on("close", () => this.lost(conn));
-    await declare(ch, this.opts.queue, this.opts.retryDelaysMs);
-    await ch.prefetch(this.concurrency);
-    this.conn = conn;
-    this.ch = ch;
-    const { consumerTag } = await ch.consume(this.opts.queue, (m) => m && this.deliver(ch, m), { noAck: false });
-    this.tag = consumerTag;
+    try {
+      conn.on("error", (err) => log.warn("broker connection error", { err }));
+      conn.on("close", () => this.lost(conn));
+      const ch = await conn.createChannel();
+      ch.on("error", (err) => log.warn("broker channel error", { err }));
+      ch.on("close", () => this.lost(conn));
+      await declare(ch, this.opts.queue, this.opts.retryDelaysMs);
+      await ch.prefetch(this.concurrency);
+      this.conn = conn;
+      this.ch = ch;
+      const { consumerTag } = await ch.consume(this.opts.queue, (m) => m && this.deliver(ch, m), { noAck: false });
+      this.tag = consumerTag;
+    } catch (err) {
+      this.conn = null;
+      this.ch = null;
+      await conn.close().catch(() => {});
+      throw err;
+    }
     this.failures = 0;
     log.info("consumer attached", { queue: this.opts.queue, prefetch: this.concurrency });
     this.onStateChange(true);

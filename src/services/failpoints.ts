@@ -1,7 +1,8 @@
 /**
  * Named fault-injection points for the fault tests (FAILPOINTS="name=action,..."). Actions:
- * `kill` (SIGKILL this process: a crash with no cleanup), `throw` (a transient error), or
- * `delay:<ms>`. Unset in production, where every call is a no-op.
+ * `kill` (SIGKILL this process: a crash with no cleanup), `crash` (an uncaught exception in
+ * the calling thread), `throw` (a transient error), or `delay:<ms>`. Unset in production,
+ * where every call is a no-op.
  */
 import { DependencyError } from "./errors";
 
@@ -22,7 +23,7 @@ export function parseFailpoints(spec: string): Record<string, string> {
   for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
     const [name, action] = part.split("=");
     if (!FAILPOINT_NAMES.includes(name as FailpointName)) throw new Error(`unknown failpoint ${name}`);
-    if (!action || !/^(kill|throw|delay:\d+)$/.test(action)) throw new Error(`failpoint ${name} needs an action: kill, throw or delay:<ms>`);
+    if (!action || !/^(kill|crash|throw|delay:\d+)$/.test(action)) throw new Error(`failpoint ${name} needs an action: kill, crash, throw or delay:<ms>`);
     out[name!] = action;
   }
   return out;
@@ -36,6 +37,12 @@ export function failpoints(spec: Record<string, string>): Failpoints {
     if (!action) return;
     if (action === "kill") {
       process.kill(process.pid, "SIGKILL");
+      await new Promise(() => {});
+    }
+    if (action === "crash") {
+      setTimeout(() => {
+        throw new Error(`failpoint ${name}: crash`);
+      });
       await new Promise(() => {});
     }
     if (action === "throw") throw new DependencyError("database", `failpoint ${name}`, true, "failpoint");

@@ -1,4 +1,5 @@
 import { InputError } from "./errors";
+import { ImageRejected, inspectImage } from "./image-inspect";
 
 export type ImageKind = { contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp"; ext: string };
 
@@ -46,13 +47,24 @@ export function validateEmail(raw: unknown): string {
   return email;
 }
 
-/** Checks an uploaded image's size and magic bytes; returns its real type. */
-export function validateImage(bytes: Uint8Array, maxBytes: number): ImageKind {
+/**
+ * Checks an uploaded image: size, magic bytes (the declared type is ignored), then the whole
+ * container structure, which refuses truncated files, polyglots (data after the image's end)
+ * and decompression bombs (more than `maxPixels` pixels). Returns its real type.
+ */
+export function validateImage(bytes: Uint8Array, maxBytes: number, maxPixels = 50_000_000): ImageKind & { width: number; height: number } {
   if (bytes.length === 0) throw new InputError(422, "invalid_image", "image must not be empty");
   if (bytes.length > maxBytes) throw new InputError(413, "image_too_large", `image must be at most ${maxBytes} bytes`);
   const kind = sniffImage(bytes);
   if (!kind) throw new InputError(415, "unsupported_image", "image must be a JPEG, PNG, WebP or GIF file");
-  return kind;
+  try {
+    const info = inspectImage(bytes, maxPixels);
+    return { ...kind, width: info.width, height: info.height };
+  } catch (err) {
+    if (!(err instanceof ImageRejected)) throw err;
+    if (err.reason === "unsupported") throw new InputError(415, "unsupported_image", err.message);
+    throw new InputError(422, "invalid_image", `image is not a valid picture: ${err.message}`);
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -62,6 +62,27 @@ describe("T2 RabbitMQ stopped during a burst", () => {
   }, 150_000);
 });
 
+describe("T2b RabbitMQ down when the service starts", () => {
+  test("the service starts, takes ads, reports the broker on /ready, and catches up when it returns", async () => {
+    await rabbit.stop();
+    let svc;
+    const ids: Array<string | null> = [];
+    try {
+      svc = await stack.start();
+      for (let i = 0; i < 3; i++) ids.push(await stack.submit(svc.url));
+      expect(ids.filter((x) => x === null)).toHaveLength(0);
+      const ready = (await (await fetch(`${svc.url}/ready`)).json()) as { checks: Record<string, string> };
+      expect(ready.checks).toMatchObject({ broker: "unavailable", consumer: "unavailable", database: "ok" });
+    } finally {
+      await rabbit.start();
+    }
+    const r = await settle(stack, ids as string[], 90_000);
+    report("T2b", "RabbitMQ stopped before the service started; 3 ads submitted", r);
+    expect(r.decided).toBe(3);
+    expect(clean(r)).toEqual({ pending: 0, multi: 0, missing: 0 });
+  }, 120_000);
+});
+
 describe("T3 worker killed at each step", () => {
   const points = [
     ["worker.after-download", 0],
@@ -89,6 +110,20 @@ describe("T3 worker killed at each step", () => {
       expect(r.duplicateEmails).toBe(expectedDuplicates);
     }, 90_000);
   }
+});
+
+describe("a dying worker thread", () => {
+  test("takes the process down with a non-zero exit (never a live process without a consumer)", async () => {
+    const svc = await stack.start([], { FAILPOINTS: "worker.after-download=crash" });
+    const id = await stack.submit(svc.url);
+    expect(id).not.toBeNull();
+    const code = await svc.proc.exited;
+    expect(code).not.toBe(0);
+    expect(svc.lines().some((l) => l.msg === "worker thread exited unexpectedly; exiting")).toBe(true);
+    await stack.start();
+    const r = await settle(stack, [id!]);
+    expect(r.decided).toBe(1);
+  });
 });
 
 describe("T4 PostgreSQL restarted mid-processing", () => {

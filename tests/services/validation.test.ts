@@ -38,10 +38,16 @@ describe("validateImage", () => {
     expect([e.status, e.code]).toEqual([415, "unsupported_image"]);
   });
   test("413 over the cap, accepted at the cap", () => {
-    const jpeg = new Uint8Array(100);
-    jpeg.set([0xff, 0xd8, 0xff]);
-    expect(inputError(() => validateImage(jpeg, 99)).status).toBe(413);
-    expect(validateImage(jpeg, 100).ext).toBe("jpg");
+    const jpeg = photo("vehicle-bus.jpg");
+    expect(inputError(() => validateImage(jpeg, jpeg.length - 1)).status).toBe(413);
+    expect(validateImage(jpeg, jpeg.length)).toMatchObject({ ext: "jpg", width: 546, height: 413 });
+  });
+  test("422 for a structurally broken image, a polyglot or a pixel bomb; 415 for an unknown format", () => {
+    const jpeg = photo("vehicle-bus.jpg");
+    expect(inputError(() => validateImage(jpeg.subarray(0, 1000), 1e7)).code).toBe("invalid_image");
+    expect(inputError(() => validateImage(new Uint8Array([...jpeg, ...text("<script>")]), 1e7)).code).toBe("invalid_image");
+    expect(inputError(() => validateImage(jpeg, 1e7, 546 * 413 - 1)).code).toBe("invalid_image");
+    expect(validateImage(jpeg, 1e7, 546 * 413).width).toBe(546);
   });
   test("422 for an empty file", () => {
     expect(inputError(() => validateImage(new Uint8Array(), 100)).status).toBe(422);
