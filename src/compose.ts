@@ -64,7 +64,7 @@ export function buildHandlerDeps(config: Config, log: Logger, metrics: ServiceMe
     mailer: buildMailer(config),
     log,
     metrics,
-    rule: { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence },
+    rule: { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence, reviewMinConfidence: config.reviewMinConfidence },
     publicBaseUrl: config.publicBaseUrl,
     retryDelaysMs: config.retryDelaysMs,
     // Longer than one send can take (the request timeout), so a live sender keeps its lease.

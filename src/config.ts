@@ -39,6 +39,8 @@ export interface Config {
   mailFrom: string;
   vehicleTag: string;
   vehicleMinConfidence: number;
+  /** Optional human-review band: vehicle confidence in [this, vehicleMinConfidence) waits for an operator. */
+  reviewMinConfidence: number | undefined;
   workerConcurrency: number;
   maxImageBytes: number;
   /** Backoff delays between attempts of one ad; its length is the retry budget. */
@@ -58,6 +60,9 @@ export interface Config {
   trustProxy: boolean;
   /** Fault-injection points, for the fault tests only (see services/failpoints.ts). */
   failpoints: Record<string, string>;
+  /** The operators' password; undefined means "generate one at start and print it once". */
+  adminPassword: string | undefined;
+  adminSessionTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +176,7 @@ export function loadConfig(env: Env): Config {
     mailFrom: "",
     vehicleTag: str("VEHICLE_TAG", "vehicle").toLowerCase(),
     vehicleMinConfidence: num("VEHICLE_MIN_CONFIDENCE", 50, 0, 100),
+    reviewMinConfidence: env.REVIEW_MIN_CONFIDENCE?.trim() ? num("REVIEW_MIN_CONFIDENCE", 0, 0, 100) : undefined,
     workerConcurrency: int("WORKER_CONCURRENCY", 8, 1, 1000),
     maxImageBytes: int("MAX_IMAGE_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     retryDelaysMs: retryDelaysMs.map((d) => d ?? 1000),
@@ -184,7 +190,13 @@ export function loadConfig(env: Env): Config {
     rateLimitBurst: int("RATE_LIMIT_BURST", 10, 1, 1_000_000),
     trustProxy: bool("TRUST_PROXY", false),
     failpoints: {},
+    adminPassword: env.ADMIN_PASSWORD?.trim() || undefined,
+    adminSessionTtlMs: duration("ADMIN_SESSION_TTL", "12h"),
   };
+  if (config.adminPassword !== undefined && config.adminPassword.length < 12) problems.push("ADMIN_PASSWORD must be at least 12 characters");
+  if (config.reviewMinConfidence !== undefined && config.reviewMinConfidence >= config.vehicleMinConfidence) {
+    problems.push("REVIEW_MIN_CONFIDENCE must be below VEHICLE_MIN_CONFIDENCE");
+  }
   try {
     config.failpoints = parseFailpoints(env.FAILPOINTS ?? "");
   } catch (err) {
@@ -212,7 +224,7 @@ function queueName(v: string, problems: string[]): string {
 
 /** Values that must never be logged; the logger masks them wherever they appear. */
 export function secretsOf(config: Config): string[] {
-  const out = [config.s3.secretAccessKey, config.imagga.apiSecret, config.imagga.apiKey, config.mailgun.apiKey];
+  const out = [config.s3.secretAccessKey, config.imagga.apiSecret, config.imagga.apiKey, config.mailgun.apiKey, config.adminPassword ?? ""];
   for (const u of [config.databaseUrl, config.amqpUrl]) {
     try {
       const p = new URL(u).password;

@@ -1,4 +1,4 @@
-import type { AdRepository, AdRow } from "../services/ad-repository";
+import type { AdRepository, AdRow, ErrorFacts } from "../services/ad-repository";
 import { decideFromTags, type DecisionRule } from "../services/decision";
 import { describeError, DependencyError, isTransient } from "../services/errors";
 import type { Failpoints } from "../services/failpoints";
@@ -91,8 +91,10 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<void> 
         ? `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} >= ${deps.rule.minConfidence}`
         : d.vehicleConfidence === null
           ? `no ${deps.rule.vehicleTag} tag`
-          : `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} < ${deps.rule.minConfidence}`,
-    email: d.state === "accepted" ? acceptedEmail(ad, d.category, deps.publicBaseUrl) : rejectedEmail(ad),
+          : d.state === "review"
+            ? `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} in the review band [${deps.rule.reviewMinConfidence}, ${deps.rule.minConfidence})`
+            : `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} < ${deps.rule.minConfidence}`,
+    email: d.state === "accepted" ? acceptedEmail(ad, d.category, deps.publicBaseUrl) : d.state === "rejected" ? rejectedEmail(ad) : null,
   });
   await deps.failpoint?.("worker.after-decision");
   const ms = Math.round(performance.now() - started);
@@ -109,7 +111,7 @@ async function deliverEmails(deps: HandlerDeps, adId: string, log: Logger): Prom
       ({ providerId } = await deps.mailer.send({ to: e.to_address, subject: e.subject, text: e.body_text, html: e.body_html, adId }));
     } catch (err) {
       const final = !isTransient(err) || e.attempts > deps.retryDelaysMs.length;
-      await deps.repo.markEmailError(e.id, describeError(err), final);
+      await deps.repo.markEmailError(e.id, adId, factsOf(err), final);
       deps.metrics.emailsFailed.inc({ final: String(final) });
       if (final) {
         log.error("e-mail failed for good", { email_id: e.id, attempts: e.attempts, err });
@@ -147,12 +149,12 @@ async function onFailure(deps: HandlerDeps, msg: AdMessage, ad: AdRow | null, er
   try {
     if (isTransient(cause) && attempt <= budget) {
       const delayMs = deps.retryDelaysMs[attempt - 1]!;
-      await deps.repo.recordAttemptFailure(ad.id, reason, delayMs);
+      await deps.repo.recordAttemptFailure(ad.id, factsOf(cause), delayMs);
       deps.metrics.retries.inc({ provider, reason: reasonOf(cause) });
       log.warn("processing failed; will retry", { provider, attempt, delay_ms: delayMs, err: cause });
       return { kind: "retry", delayMs };
     }
-    if (await deps.repo.markFailed(ad.id, reason)) deps.metrics.failed.inc();
+    if (await deps.repo.markFailed(ad.id, factsOf(cause))) deps.metrics.failed.inc();
     log.error("processing failed for good; ad marked failed", { provider, attempt, transient: isTransient(cause), err: cause });
     return { kind: "dead", reason };
   } catch (bookkeeping) {
@@ -160,6 +162,15 @@ async function onFailure(deps: HandlerDeps, msg: AdMessage, ad: AdRow | null, er
     log.error("could not record a processing failure", { err: bookkeeping, original: cause });
     return { kind: "retry", delayMs: deps.retryDelaysMs[Math.min(msg.retries, budget - 1)]! };
   }
+}
+
+function factsOf(err: unknown): ErrorFacts {
+  return {
+    provider: err instanceof DependencyError ? err.dependency : "internal",
+    reason: reasonOf(err),
+    transient: isTransient(err),
+    message: describeError(err),
+  };
 }
 
 function reasonOf(err: unknown): string {

@@ -44,7 +44,8 @@ export function adRoutes(deps: AdRoutesDeps) {
       "/ads",
       async ({ body, set }) => {
         const image = body.image instanceof Blob ? new Uint8Array(await body.image.arrayBuffer()) : null;
-        const row = await submitAd(deps, { description: body.description, email: body.email, image });
+        const log = deps.log.child({ request_id: set.headers["x-request-id"] });
+        const row = await submitAd({ ...deps, log }, { description: body.description, email: body.email, image });
         set.status = 201;
         set.headers.location = `/ads/${row.id}`;
         return { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };

@@ -1,8 +1,17 @@
+import type postgres from "postgres";
 import type { Sql } from "./database";
 import { asDatabaseError } from "./database";
 import type { Tag } from "./tagger";
 
-export type AdState = "pending" | "accepted" | "rejected" | "failed";
+export type AdState = "pending" | "review" | "accepted" | "rejected" | "failed";
+
+/** What went wrong in a processing step, as recorded for operators. */
+export interface ErrorFacts {
+  provider: string;
+  reason: string;
+  transient: boolean;
+  message: string;
+}
 
 export interface AdRow {
   id: string;
@@ -16,6 +25,7 @@ export interface AdRow {
   tags: Tag[] | null;
   decided_by: string | null;
   decided_at: Date | null;
+  decision_reason: string | null;
   attempts: number;
   last_error: string | null;
   next_attempt_at: Date;
@@ -57,12 +67,13 @@ export interface EmailRow {
 }
 
 export interface DecisionRecord {
-  state: "accepted" | "rejected";
+  state: "accepted" | "rejected" | "review";
   category: string | null;
   tags: Tag[];
   actor: string;
   reason: string;
-  email: EmailDraft;
+  /** The e-mail announcing the decision; null when there is none yet (held for review). */
+  email: EmailDraft | null;
 }
 
 /** All SQL about ads, their e-mails and their history. Every failure surfaces as a DependencyError. */
@@ -117,41 +128,45 @@ export class AdRepository {
       this.sql.begin(async (tx) => {
         const rows = await tx`
           update ads set state = ${d.state}, category = ${d.category}, tags = ${tx.json(d.tags as never)},
-                 decided_by = ${d.actor}, decided_at = now(), updated_at = now(), last_error = null
+                 decided_by = ${d.state === "review" ? null : d.actor}, decided_at = ${d.state === "review" ? null : new Date()},
+                 decision_reason = ${d.reason}, updated_at = now(), last_error = null
            where id = ${id} and state = 'pending'
           returning id`;
         if (rows.length === 0) return false;
         await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
                  values (${id}, 'pending', ${d.state}, ${d.actor}, ${d.reason})`;
-        await tx`insert into emails (ad_id, kind, to_address, subject, body_text, body_html)
-                 values (${id}, ${d.email.kind}, ${d.email.to}, ${d.email.subject}, ${d.email.text}, ${d.email.html})`;
+        if (d.email) await insertEmail(tx, id, d.email);
         return true;
       }),
     );
   }
 
-  /** Counts a failed attempt on a pending ad and says when it is due again. */
-  recordAttemptFailure(id: string, error: string, retryInMs: number): Promise<number> {
-    return this.run(async () => {
-      const [row] = await this.sql<{ attempts: number }[]>`
-        update ads set attempts = attempts + 1, last_error = ${error.slice(0, 2000)},
-               next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', updated_at = now()
-         where id = ${id} and state = 'pending'
-        returning attempts`;
-      return row?.attempts ?? 0;
-    });
+  /** Counts a failed attempt on a pending ad, records the error, and says when it is due again. */
+  recordAttemptFailure(id: string, error: ErrorFacts, retryInMs: number): Promise<number> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        const [row] = await tx<{ attempts: number }[]>`
+          update ads set attempts = attempts + 1, last_error = ${error.message.slice(0, 2000)},
+                 next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', updated_at = now()
+           where id = ${id} and state = 'pending'
+          returning attempts`;
+        await insertError(tx, id, error);
+        return row?.attempts ?? 0;
+      }),
+    );
   }
 
   /** Moves a pending ad to `failed` (retry budget spent or a permanent error), with a history entry. */
-  markFailed(id: string, error: string): Promise<boolean> {
+  markFailed(id: string, error: ErrorFacts): Promise<boolean> {
     return this.run(() =>
       this.sql.begin(async (tx) => {
         const rows = await tx`
-          update ads set state = 'failed', attempts = attempts + 1, last_error = ${error.slice(0, 2000)}, updated_at = now()
+          update ads set state = 'failed', attempts = attempts + 1, last_error = ${error.message.slice(0, 2000)}, updated_at = now()
            where id = ${id} and state = 'pending' returning id`;
+        await insertError(tx, id, error);
         if (rows.length === 0) return false;
         await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
-                 values (${id}, 'pending', 'failed', 'worker', ${error.slice(0, 500)})`;
+                 values (${id}, 'pending', 'failed', 'worker', ${error.message.slice(0, 500)})`;
         return true;
       }),
     );
@@ -183,11 +198,14 @@ export class AdRepository {
   }
 
   /** Releases an e-mail after a failed send: queued again (transient) or failed for good. */
-  markEmailError(emailId: string, error: string, final: boolean): Promise<void> {
-    return this.run(async () => {
-      await this.sql`update emails set status = ${final ? "failed" : "queued"}, lease_until = null,
-                            next_attempt_at = now(), last_error = ${error.slice(0, 2000)} where id = ${emailId}`;
-    });
+  markEmailError(emailId: string, adId: string, error: ErrorFacts, final: boolean): Promise<void> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        await tx`update emails set status = ${final ? "failed" : "queued"}, lease_until = null,
+                        next_attempt_at = now(), last_error = ${error.message.slice(0, 2000)} where id = ${emailId}`;
+        await insertError(tx, adId, error);
+      }),
+    );
   }
 
   /** E-mails about one ad, oldest first. */
@@ -225,4 +243,17 @@ export class AdRepository {
       }),
     );
   }
+}
+
+type Tx = postgres.TransactionSql;
+
+/** Queues an e-mail in the outbox (always inside the transaction that decided it). */
+export async function insertEmail(tx: Tx, adId: string, e: EmailDraft): Promise<void> {
+  await tx`insert into emails (ad_id, kind, to_address, subject, body_text, body_html)
+           values (${adId}, ${e.kind}, ${e.to}, ${e.subject}, ${e.text}, ${e.html})`;
+}
+
+async function insertError(tx: Tx, adId: string | null, e: ErrorFacts): Promise<void> {
+  await tx`insert into processing_errors (ad_id, provider, reason, transient, message)
+           values (${adId}, ${e.provider}, ${e.reason.slice(0, 100)}, ${e.transient}, ${e.message.slice(0, 2000)})`;
 }

@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import m001 from "../../sql/001_ads.sql" with { type: "text" };
+import m002 from "../../sql/002_moderation.sql" with { type: "text" };
 import { DependencyError } from "./errors";
 import type { Logger } from "./logger";
 
@@ -8,6 +9,7 @@ export type Sql = postgres.Sql;
 /** Migrations known to this build, in order. Embedded as text so the binary needs no files. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   { version: 1, name: "001_ads", sql: m001 },
+  { version: 2, name: "002_moderation", sql: m002 },
 ];
 
 export interface DatabaseOptions {

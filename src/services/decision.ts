@@ -5,10 +5,16 @@ export interface DecisionRule {
   vehicleTag: string;
   /** Minimum confidence (0-100) of that tag for acceptance; the boundary is inclusive. */
   minConfidence: number;
+  /**
+   * Optional human-review band: a vehicle confidence at least this but under `minConfidence`
+   * holds the ad for an operator instead of rejecting it. Off (undefined) by default.
+   */
+  reviewMinConfidence?: number;
 }
 
 export type Decision =
   | { state: "accepted"; category: string; vehicleConfidence: number }
+  | { state: "review"; category: null; vehicleConfidence: number }
   | { state: "rejected"; category: null; vehicleConfidence: number | null };
 
 /**
@@ -26,6 +32,9 @@ export function decideFromTags(tags: readonly Tag[], rule: DecisionRule): Decisi
   }
   if (vehicle !== null && vehicle >= rule.minConfidence && top) {
     return { state: "accepted", category: top.name, vehicleConfidence: vehicle };
+  }
+  if (vehicle !== null && rule.reviewMinConfidence !== undefined && vehicle >= rule.reviewMinConfidence) {
+    return { state: "review", category: null, vehicleConfidence: vehicle };
   }
   return { state: "rejected", category: null, vehicleConfidence: vehicle };
 }

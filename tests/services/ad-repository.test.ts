@@ -100,11 +100,14 @@ describe("AdRepository", () => {
 
   test("attempt failures count up and markFailed only moves a pending ad", async () => {
     const id = await newAd();
-    expect(await repo.recordAttemptFailure(id, "imagga down", 1000)).toBe(1);
-    expect(await repo.recordAttemptFailure(id, "imagga down", 1000)).toBe(2);
-    expect(await repo.markFailed(id, "budget spent")).toBe(true);
-    expect(await repo.markFailed(id, "again")).toBe(false);
+    const err = (message: string) => ({ provider: "tagger", reason: "http_503", transient: true, message });
+    expect(await repo.recordAttemptFailure(id, err("imagga down"), 1000)).toBe(1);
+    expect(await repo.recordAttemptFailure(id, err("imagga down"), 1000)).toBe(2);
+    expect(await repo.markFailed(id, err("budget spent"))).toBe(true);
+    expect(await repo.markFailed(id, err("again"))).toBe(false);
     expect(await repo.get(id)).toMatchObject({ state: "failed", attempts: 3, last_error: "budget spent" });
+    const errors = await sql`select provider, reason, message from processing_errors where ad_id = ${id} order by id`;
+    expect(errors.map((e) => e.message)).toEqual(["imagga down", "imagga down", "budget spent", "again"]);
   });
 
   test("claimOverdue returns overdue pending ads once, and stuck e-mails", async () => {

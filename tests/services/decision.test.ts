@@ -35,3 +35,19 @@ describe("decideFromTags", () => {
     expect(decideFromTags(tags(["cat", 12.5]), rule).vehicleConfidence).toBeNull();
   });
 });
+
+describe("the human-review band (REVIEW_MIN_CONFIDENCE)", () => {
+  const band = { vehicleTag: "vehicle", minConfidence: 50, reviewMinConfidence: 30 };
+  test("under the acceptance threshold but in the band: held for review", () => {
+    expect(decideFromTags(tags(["vehicle", 30]), band)).toEqual({ state: "review", category: null, vehicleConfidence: 30 });
+    expect(decideFromTags(tags(["vehicle", 49.99]), band).state).toBe("review");
+  });
+  test("the band never changes an acceptance or a clear rejection", () => {
+    expect(decideFromTags(tags(["vehicle", 50], ["car", 90]), band).state).toBe("accepted");
+    expect(decideFromTags(tags(["vehicle", 29.99]), band).state).toBe("rejected");
+    expect(decideFromTags(tags(["cat", 99]), band).state).toBe("rejected");
+  });
+  test("off by default: the brief's rule holds", () => {
+    expect(decideFromTags(tags(["vehicle", 49.99]), rule).state).toBe("rejected");
+  });
+});
