@@ -11,7 +11,7 @@ const seconds = Number(process.argv[2] ?? 180);
 const rate = Number(process.argv[3] ?? 6);
 const files = ["vehicle-bus.jpg", "vehicle-car-rear.jpg", "none-cat.png", "none-fruits.jpg", "vehicle-boats-harbour.jpg", "none-building.jpg"];
 
-const stack = await startFaultStack({ RETRY_DELAYS: "1s,2s,4s,8s,16s,30s", SWEEP_AFTER: "10s", LOG_LEVEL: "warn", WORKER_CONCURRENCY: "8" });
+const stack = await startFaultStack({ RETRY_DELAYS: "1s,2s,4s,8s,16s,30s", SWEEP_AFTER: "10s", LOG_LEVEL: "info", WORKER_CONCURRENCY: "8" });
 let api: Running = await stack.start();
 let worker: Running = await stack.start(["worker"]);
 const ids: string[] = [];
