@@ -1,0 +1,37 @@
+import { Html, type PropsWithChildren } from "@kitajs/html";
+import { assetUrl } from "./assets/manifest";
+
+/**
+ * htmx settings that keep the page inside the CSP (no inline styles, no eval): htmx 4 would
+ * otherwise adopt a constructed stylesheet for its request indicators (app.css styles them
+ * instead). Pages must also avoid `hx-on`, `js:` values and trigger filters, which need eval.
+ */
+export const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false });
+
+export interface PageProps {
+  /** The document title (user text allowed: it is escaped). */
+  title: string;
+  /** Extra attributes on <body>, e.g. `{"hx-headers:inherited": '{"X-CSRF-Token":"…"}'}` (escaped). */
+  bodyAttrs?: Record<string, string>;
+}
+
+/** A complete HTML document: head with the CSS, htmx and its config, and `children` as the body. */
+export function Page({ title, bodyAttrs, children }: PropsWithChildren<PageProps>): string {
+  return (
+    "<!doctype html>" +
+    (
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="htmx-config" content={HTMX_CONFIG} />
+          <title safe>{title}</title>
+          <link rel="stylesheet" href={assetUrl("app.css")} />
+          <link rel="icon" type="image/svg+xml" href={assetUrl("favicon.svg")} />
+          <script src={assetUrl("htmx.min.js")} defer></script>
+        </head>
+        <body {...bodyAttrs}>{children}</body>
+      </html>
+    )
+  );
+}
