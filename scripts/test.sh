@@ -26,6 +26,14 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
 fi
 rabbitmqctl -q await_startup >/dev/null 2>&1 || true
 bash tests/infra/ceph-rgw.sh start
+# Headless Chromium for tests/browser (Debian's package, driven by playwright-core; never a
+# browser download). Needs root, like the package step of the Ceph script.
+if ! command -v chromium >/dev/null; then
+  say "installing Chromium (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq chromium </dev/null >/dev/null 2>&1 ||
+    { apt-get update -qq </dev/null && apt-get install -y -qq chromium </dev/null >/dev/null; }
+fi
 
 # 3. Type-check and build the single executable the end-to-end tests run.
 say "type-checking"

@@ -3,22 +3,24 @@
  * thread, which cannot share objects and so builds its own.
  */
 import type { Config } from "./config";
-import { AdRepository } from "./services/ad-repository";
-import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./services/amqp-queue";
-import { connectDatabase, type Sql } from "./services/database";
-import { ImaggaTagger } from "./services/imagga-tagger";
 import type { HandlerDeps } from "./consumer/handle-ad-message";
+import type { AdminDeps } from "./routes/admin";
 import type { AppDeps } from "./routes/app";
 import type { Check } from "./routes/health";
-import type { MetricsSnapshot } from "./services/metrics";
-import { RateLimiter } from "./services/rate-limit";
-import type { AdRepository as Repo } from "./services/ad-repository";
+import { AdRepository } from "./services/ad-repository";
+import { AdminAuth } from "./services/admin-auth";
+import { AdminRepository } from "./services/admin-repository";
+import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./services/amqp-queue";
+import { connectDatabase, type Sql } from "./services/database";
 import { failpoints } from "./services/failpoints";
+import { ImaggaTagger } from "./services/imagga-tagger";
 import type { Logger } from "./services/logger";
-import type { ServiceMetrics } from "./services/metrics";
-import type { ImageStorage } from "./services/storage";
 import { MailgunMailer } from "./services/mailgun-mailer";
+import type { MetricsSnapshot } from "./services/metrics";
+import type { ServiceMetrics } from "./services/metrics";
+import { RateLimiter } from "./services/rate-limit";
 import { S3ImageStorage } from "./services/s3-storage";
+import type { ImageStorage } from "./services/storage";
 
 /** The database pool and the repository over it. */
 export function buildDatabase(config: Config, max: number): { sql: Sql; repo: AdRepository } {
@@ -56,7 +58,7 @@ export function buildMailer(config: Config) {
 }
 
 /** Everything the message handler needs, from configuration and already-built adapters. */
-export function buildHandlerDeps(config: Config, log: Logger, metrics: ServiceMetrics, repo: Repo, storage: ImageStorage): HandlerDeps {
+export function buildHandlerDeps(config: Config, log: Logger, metrics: ServiceMetrics, repo: AdRepository, storage: ImageStorage): HandlerDeps {
   return {
     repo,
     storage,
@@ -77,7 +79,7 @@ export function buildHandlerDeps(config: Config, log: Logger, metrics: ServiceMe
 export function buildAppDeps(
   config: Config,
   parts: {
-    repo: Repo;
+    repo: AdRepository;
     storage: ImageStorage;
     publisher: AmqpPublisher;
     log: Logger;
@@ -86,6 +88,8 @@ export function buildAppDeps(
     isShuttingDown: () => boolean;
     otherSnapshots?: () => Promise<MetricsSnapshot[]>;
     version: string;
+    /** Set to serve the dashboard: the pool and the operators' password. */
+    admin?: { sql: Sql; password: string };
   },
 ): AppDeps {
   return {
@@ -97,5 +101,26 @@ export function buildAppDeps(
     trustProxy: config.trustProxy,
     queueDepths: () => parts.publisher.depths(),
     failpoint: failpoints(config.failpoints),
+    admin: parts.admin ? buildAdminDeps(config, { ...parts, ...parts.admin }) : undefined,
+  };
+}
+
+/** The dashboard's dependencies. */
+export function buildAdminDeps(
+  config: Config,
+  parts: { sql: Sql; password: string; storage: ImageStorage; publisher: AmqpPublisher; log: Logger; metrics: ServiceMetrics },
+): AdminDeps {
+  const admin = new AdminRepository(parts.sql);
+  return {
+    auth: new AdminAuth(parts.sql, parts.password, config.adminSessionTtlMs),
+    admin,
+    storage: parts.storage,
+    moderation: { admin, publisher: parts.publisher, publicBaseUrl: config.publicBaseUrl, log: parts.log, metrics: parts.metrics },
+    log: parts.log,
+    vehicleTag: config.vehicleTag,
+    threshold: config.vehicleMinConfidence,
+    secureCookies: config.publicBaseUrl.startsWith("https://"),
+    sessionTtlMs: config.adminSessionTtlMs,
+    queueDepths: () => parts.publisher.depths(),
   };
 }

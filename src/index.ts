@@ -10,6 +10,7 @@ import type { FromWorker, ToWorker } from "./consumer/worker";
 import { createApp } from "./routes/app";
 import { healthRoutes, type Check } from "./routes/health";
 import { metricsRoutes } from "./routes/metrics";
+import { generatePassword } from "./services/admin-auth";
 import { migrate } from "./services/database";
 import { createLogger, type Logger } from "./services/logger";
 import { serviceMetrics, type MetricsSnapshot } from "./services/metrics";
@@ -116,6 +117,28 @@ function startWorker(config: Config, log: Logger, onExit: () => void) {
   };
 }
 
+let generatedPassword: string | null = null;
+
+/** ADMIN_PASSWORD, or a strong one generated now and printed once (to stderr, never to the log). */
+function adminPasswordFor(config: Config): () => string {
+  return () => {
+    if (config.adminPassword) return config.adminPassword;
+    generatedPassword ??= generatePassword();
+    return generatedPassword;
+  };
+}
+
+/** The human start-up banner (stderr; the JSON "started" line carries the same facts). */
+function banner(config: Config, role: Role, port: number, withWorker: boolean, ms: number): string {
+  const lines = [`ad-service ${pkg.version} (${role}) listening on port ${port} after ${ms} ms`];
+  if (role !== "worker") {
+    lines.push(`  API        ${config.publicBaseUrl}/ads`, `  API docs   ${config.publicBaseUrl}/swagger`, `  Dashboard  ${config.publicBaseUrl}/admin`);
+  }
+  lines.push(`  Worker     ${withWorker ? `consuming "${config.amqpQueue}" (${config.workerConcurrency} at a time)` : "not in this process"}`);
+  if (generatedPassword) lines.push(`  ADMIN_PASSWORD was not set; generated for this run (shown once): ${generatedPassword}`);
+  return `\n${lines.join("\n")}\n\n`;
+}
+
 async function main() {
   const role = parseArgs(process.argv);
   const config = readConfig();
@@ -169,11 +192,25 @@ async function main() {
   }
 
   const metrics = serviceMetrics();
+  const adminPassword = adminPasswordFor(config);
   const otherSnapshots = async () => (worker ? worker.snapshot() : []);
   const app =
     role === "worker"
       ? new Elysia().use(healthRoutes(checks, () => shuttingDown)).use(metricsRoutes({ metrics, otherSnapshots, queueDepths: () => publisher.depths() }))
-      : createApp(buildAppDeps(config, { repo, storage, publisher, log, metrics, checks, isShuttingDown: () => shuttingDown, otherSnapshots, version: pkg.version }));
+      : createApp(
+          buildAppDeps(config, {
+            repo,
+            storage,
+            publisher,
+            log,
+            metrics,
+            checks,
+            isShuttingDown: () => shuttingDown,
+            otherSnapshots,
+            version: pkg.version,
+            admin: { sql, password: adminPassword() },
+          }),
+        );
   try {
     app.listen({ port: config.port, reusePort: false, maxRequestBodySize: config.maxImageBytes + 1024 * 1024 });
   } catch (err) {
@@ -186,9 +223,12 @@ async function main() {
     port,
     api: role === "worker" ? undefined : `${config.publicBaseUrl}/ads`,
     docs: role === "worker" ? undefined : `${config.publicBaseUrl}/swagger`,
+    admin: role === "worker" ? undefined : `${config.publicBaseUrl}/admin`,
     worker: worker !== null,
     startup_ms: Math.round(performance.now() - started),
   });
+
+  process.stderr.write(banner(config, role, port, worker !== null, Math.round(performance.now() - started)));
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;

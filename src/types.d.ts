@@ -11,3 +11,19 @@ declare module "swagger-ui-dist/swagger-ui.css" {
   const path: string;
   export default path;
 }
+declare module "htmx.org/dist/htmx.min.js" {
+  const path: string;
+  export default path;
+}
+declare module "*/assets/app.css" {
+  const path: string;
+  export default path;
+}
+declare module "*/assets/favicon.svg" {
+  const path: string;
+  export default path;
+}
+declare module "*/admin/admin.css" {
+  const path: string;
+  export default path;
+}

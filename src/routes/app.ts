@@ -1,17 +1,22 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Logger } from "../services/logger";
+import { adminRoutes, type AdminDeps } from "./admin";
 import { adRoutes, type AdRoutesDeps } from "./ads";
 import { docsRoutes } from "./docs";
 import { errorResponse, toErrorResponse } from "./errors";
 import { healthRoutes, type Check } from "./health";
 import { metricsRoutes, type MetricsDeps } from "./metrics";
+import { publicRoutes } from "./public";
+import { staticRoutes } from "./static";
 
 export interface AppDeps extends AdRoutesDeps, MetricsDeps {
   log: Logger;
   checks: Record<string, Check>;
   isShuttingDown: () => boolean;
   version: string;
+  /** The operators' dashboard; absent in processes that do not serve it. */
+  admin?: AdminDeps;
 }
 
 /** Headers on every response: no sniffing, no framing, no referrer leaks, a strict CSP. */
@@ -85,7 +90,10 @@ export function createApp(deps: AppDeps) {
     .use(docsRoutes())
     .use(healthRoutes(deps.checks, deps.isShuttingDown))
     .use(metricsRoutes(deps))
-    .use(adRoutes(deps));
+    .use(staticRoutes())
+    .use(publicRoutes(deps)) // before adRoutes: it presents their answers as HTML for browsers
+    .use(adRoutes(deps))
+    .use(deps.admin ? adminRoutes(deps.admin) : new Elysia());
 }
 
 function sanitizeRequestId(v: string | null): string | null {

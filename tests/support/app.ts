@@ -7,6 +7,8 @@ import { migrate } from "../../src/services/database";
 import { silentLogger, type Logger } from "../../src/services/logger";
 import { serviceMetrics } from "../../src/services/metrics";
 
+export const ADMIN_TEST_PASSWORD = "correct horse battery staple";
+
 export async function buildTestApp(config: Config, log: Logger = silentLogger) {
   const { sql, repo } = buildDatabase(config, 5);
   await migrate(sql);
@@ -15,7 +17,9 @@ export async function buildTestApp(config: Config, log: Logger = silentLogger) {
   const publisher = buildPublisher(config, log);
   const checks = { database: () => repo.ping(), broker: () => publisher.ping(), storage: () => storage.ping() };
   const metrics = serviceMetrics();
-  const app = createApp(buildAppDeps(config, { repo, storage, publisher, log, metrics, checks, isShuttingDown: () => false, version: "test" }));
+  const app = createApp(
+    buildAppDeps(config, { repo, storage, publisher, log, metrics, checks, isShuttingDown: () => false, version: "test", admin: { sql, password: ADMIN_TEST_PASSWORD } }),
+  );
   const s3 = new S3Client({
     endpoint: config.s3.endpoint,
     region: config.s3.region,

@@ -54,16 +54,16 @@ export async function startBinary(args: string[], env: Record<string, string>, o
         }
       });
   const end = Date.now() + (opts.timeoutMs ?? 20_000);
-  let started: Record<string, unknown> | undefined;
-  while (!started && Date.now() < end && proc.exitCode === null) {
-    started = lines().find((l) => l.msg === "ad-service started");
-    if (!started) await Bun.sleep(20);
+  // The banner on stderr is printed at every log level: "... listening on port N ...".
+  let port = 0;
+  while (!port && Date.now() < end && proc.exitCode === null) {
+    port = Number(/listening on port (\d+)/.exec(out)?.[1] ?? 0);
+    if (!port) await Bun.sleep(20);
   }
-  if (!started) {
+  if (!port) {
     proc.kill("SIGKILL");
     throw new Error(`binary did not start (exit ${proc.exitCode}):\n${out}`);
   }
-  const port = Number(started.port);
   return {
     proc,
     port,

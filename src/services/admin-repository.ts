@@ -1,0 +1,211 @@
+import type { AdRow, AdState, EmailDraft, EmailRow } from "./ad-repository";
+import { insertEmail } from "./ad-repository";
+import type { Sql } from "./database";
+import { asDatabaseError } from "./database";
+import type { Tag } from "./tagger";
+
+export const ADMIN_TABS = ["pending", "review", "accepted", "rejected", "failed"] as const;
+export type AdminTab = (typeof ADMIN_TABS)[number];
+
+export interface ListQuery {
+  state: AdminTab;
+  /** Free text: an exact id, part of an e-mail address, or part of the description. */
+  q?: string;
+  /** Keyset cursor: the (created_at, id) of the last row of the previous page. */
+  before?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+export interface AdListRow {
+  id: string;
+  description: string;
+  email: string;
+  state: AdState;
+  category: string | null;
+  tags: Tag[] | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  decided_at: Date | null;
+}
+
+export interface AdEvent {
+  from_state: string | null;
+  to_state: string;
+  actor: string;
+  reason: string | null;
+  created_at: Date;
+}
+
+export interface ProcessingErrorRow {
+  provider: string;
+  reason: string;
+  transient: boolean;
+  message: string;
+  created_at: Date;
+}
+
+export interface OutboxRow extends EmailRow {
+  ad_description: string;
+}
+
+export interface OperatorAction {
+  actor: string;
+  reason: string;
+}
+
+export interface Overview {
+  perDay: Array<{ day: string; accepted: number; rejected: number; submitted: number }>;
+  latency: { p50: number | null; p95: number | null; n: number };
+  errors: Array<{ hour: string; provider: string; n: number }>;
+  counts: Record<AdminTab, number>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The operators' queries and actions. Every action is one transaction with its audit entry. */
+export class AdminRepository {
+  constructor(private readonly sql: Sql) {}
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw asDatabaseError(err);
+    }
+  }
+
+  /** Ads per state (every tab's count in one query). */
+  counts(): Promise<Record<AdminTab, number>> {
+    return this.run(async () => {
+      const rows = await this.sql<{ state: AdminTab; n: number }[]>`select state, count(*)::int as n from ads group by state`;
+      const out = Object.fromEntries(ADMIN_TABS.map((t) => [t, 0])) as Record<AdminTab, number>;
+      for (const r of rows) out[r.state] = r.n;
+      return out;
+    });
+  }
+
+  /** One page of a tab, newest first, keyset-paginated; `limit + 1` rows are read to know if there is more. */
+  list(query: ListQuery): Promise<{ rows: AdListRow[]; more: boolean }> {
+    return this.run(async () => {
+      const sql = this.sql;
+      const q = query.q?.trim();
+      const filter = !q
+        ? sql``
+        : UUID.test(q)
+          ? sql`and id = ${q}`
+          : sql`and (email ilike ${"%" + escapeLike(q) + "%"} or description ilike ${"%" + escapeLike(q) + "%"})`;
+      const after = query.before ? sql`and (created_at, id) < (${query.before.createdAt}, ${query.before.id})` : sql``;
+      const rows = await sql<AdListRow[]>`
+        select id, left(description, 200) as description, email, state, category, tags, attempts, last_error, created_at, decided_at
+          from ads
+         where state = ${query.state} ${filter} ${after}
+         order by created_at desc, id desc
+         limit ${query.limit + 1}`;
+      return { rows: rows.slice(0, query.limit), more: rows.length > query.limit };
+    });
+  }
+
+  /** Everything about one ad: the row, its history, its e-mails and its processing errors. */
+  detail(id: string): Promise<{ ad: AdRow; events: AdEvent[]; emails: EmailRow[]; errors: ProcessingErrorRow[] } | null> {
+    return this.run(async () => {
+      if (!UUID.test(id)) return null;
+      const [ad] = await this.sql<AdRow[]>`select * from ads where id = ${id}`;
+      if (!ad) return null;
+      const [events, emails, errors] = await Promise.all([
+        this.sql<AdEvent[]>`select from_state, to_state, actor, reason, created_at from ad_events where ad_id = ${id} order by id`,
+        this.sql<EmailRow[]>`select * from emails where ad_id = ${id} order by id`,
+        this.sql<ProcessingErrorRow[]>`select provider, reason, transient, message, created_at from processing_errors where ad_id = ${id} order by id desc limit 50`,
+      ]);
+      return { ad, events, emails, errors };
+    });
+  }
+
+  /**
+   * An operator's decision. Locks the row, so it serialises with the worker's conditional update
+   * (the worker only ever decides a pending ad, so it never overwrites this). Queues the e-mail
+   * when the outcome the poster knows about changes. Returns the previous row, or null if unknown.
+   */
+  decide(
+    id: string,
+    to: { state: "accepted"; category: string } | { state: "rejected" },
+    action: OperatorAction,
+    email: (ad: AdRow) => EmailDraft,
+  ): Promise<{ before: AdRow; changed: boolean } | null> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        const [ad] = await tx<AdRow[]>`select * from ads where id = ${id} for update`;
+        if (!ad) return null;
+        const category = to.state === "accepted" ? to.category : null;
+        if (ad.state === to.state && ad.category === category) return { before: ad, changed: false };
+        await tx`update ads set state = ${to.state}, category = ${category}, decided_by = ${action.actor}, decided_at = now(),
+                        decision_reason = ${action.reason}, last_error = null, updated_at = now()
+                  where id = ${id}`;
+        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
+                 values (${id}, ${ad.state}, ${to.state}, ${action.actor}, ${action.reason})`;
+        await insertEmail(tx, id, email(ad));
+        return { before: ad, changed: true };
+      }),
+    );
+  }
+
+  /** Sends an ad back for tagging: pending again with a fresh retry budget. Returns false if unknown. */
+  reprocess(id: string, action: OperatorAction): Promise<boolean> {
+    return this.run(() =>
+      this.sql.begin(async (tx) => {
+        const [ad] = await tx<{ state: string }[]>`select state from ads where id = ${id} for update`;
+        if (!ad) return false;
+        await tx`update ads set state = 'pending', category = null, decided_by = null, decided_at = null, decision_reason = null,
+                        attempts = 0, last_error = null, next_attempt_at = now(), updated_at = now()
+                  where id = ${id}`;
+        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
+                 values (${id}, ${ad.state}, 'pending', ${action.actor}, ${action.reason})`;
+        return true;
+      }),
+    );
+  }
+
+  /** The overview's figures: outcomes per day, submit→decision latency, provider errors per hour. */
+  overview(days = 14): Promise<Overview> {
+    return this.run(async () => {
+      const [perDay, latency, errors, counts] = await Promise.all([
+        this.sql<Array<{ day: string; accepted: number; rejected: number; submitted: number }>>`
+          with days as (select generate_series(date_trunc('day', now()) - (${days - 1} * interval '1 day'), date_trunc('day', now()), interval '1 day') as day)
+          select to_char(d.day, 'YYYY-MM-DD') as day,
+                 (select count(*)::int from ads where state = 'accepted' and decided_at >= d.day and decided_at < d.day + interval '1 day') as accepted,
+                 (select count(*)::int from ads where state = 'rejected' and decided_at >= d.day and decided_at < d.day + interval '1 day') as rejected,
+                 (select count(*)::int from ads where created_at >= d.day and created_at < d.day + interval '1 day') as submitted
+            from days d order by d.day`,
+        this.sql<Array<{ p50: number | null; p95: number | null; n: number }>>`
+          select percentile_cont(0.5) within group (order by extract(epoch from decided_at - created_at))::float8 as p50,
+                 percentile_cont(0.95) within group (order by extract(epoch from decided_at - created_at))::float8 as p95,
+                 count(*)::int as n
+            from ads where decided_by = 'auto' and decided_at > now() - interval '24 hours'`,
+        this.sql<Array<{ hour: string; provider: string; n: number }>>`
+          select to_char(date_trunc('hour', created_at), 'YYYY-MM-DD"T"HH24') as hour, provider, count(*)::int as n
+            from processing_errors where created_at > now() - interval '24 hours'
+           group by 1, 2 order by 1`,
+        this.counts(),
+      ]);
+      return { perDay, latency: latency[0] ?? { p50: null, p95: null, n: 0 }, errors, counts };
+    });
+  }
+
+  /** The e-mail outbox, newest first, keyset-paginated by id. */
+  outbox(opts: { beforeId?: string; status?: string; limit: number }): Promise<{ rows: OutboxRow[]; more: boolean }> {
+    return this.run(async () => {
+      const sql = this.sql;
+      const rows = await sql<OutboxRow[]>`
+        select e.*, left(a.description, 80) as ad_description
+          from emails e join ads a on a.id = e.ad_id
+         where true ${opts.status ? sql`and e.status = ${opts.status}` : sql``}
+               ${opts.beforeId ? sql`and e.id < ${opts.beforeId}` : sql``}
+         order by e.id desc limit ${opts.limit + 1}`;
+      return { rows: rows.slice(0, opts.limit), more: rows.length > opts.limit };
+    });
+  }
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => "\\" + c);
+}

@@ -1,0 +1,68 @@
+import { Html } from "@kitajs/html";
+import type { OutboxRow } from "../../services/admin-repository";
+import { StateBadge, Time } from "./parts";
+
+/** Every e-mail the service sent or means to send, newest first. */
+export function OutboxView({ rows, more, status }: { rows: OutboxRow[]; more: boolean; status?: string }) {
+  const statuses = ["", "queued", "sending", "sent", "failed"];
+  return (
+    <>
+      <h1>E-mail outbox</h1>
+      <nav class="tabs" aria-label="Status">
+        {statuses.map((s) => (
+          <a href={s ? `/admin/outbox?status=${s}` : "/admin/outbox"} aria-current={(status ?? "") === s ? "page" : undefined} class="tab">
+            {s || "all"}
+          </a>
+        ))}
+      </nav>
+      {rows.length === 0 ? (
+        <p class="empty">No e-mails.</p>
+      ) : (
+        <table class="plain outbox">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">To</th>
+              <th scope="col">Subject</th>
+              <th scope="col">Status</th>
+              <th scope="col">Provider id</th>
+              <th scope="col">Ad</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((e) => (
+              <tr>
+                <td>
+                  <Time at={e.sent_at ?? e.created_at} />
+                </td>
+                <td safe>{e.to_address}</td>
+                <td safe>{e.subject}</td>
+                <td>
+                  <StateBadge state={e.status} />
+                  {e.last_error ? (
+                    <div class="error-text" safe>
+                      {e.last_error}
+                    </div>
+                  ) : (
+                    ""
+                  )}
+                </td>
+                <td>
+                  <code safe>{e.provider_id ?? "–"}</code>
+                </td>
+                <td>
+                  <a href={`/admin/ads/${e.ad_id}`} safe>
+                    {e.ad_description}
+                  </a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <nav class="pager">
+        {more && rows.length ? <a href={`/admin/outbox?${new URLSearchParams({ ...(status ? { status } : {}), before: rows[rows.length - 1]!.id })}`}>Older →</a> : ""}
+      </nav>
+    </>
+  );
+}

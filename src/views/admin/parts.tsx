@@ -1,0 +1,66 @@
+import { Html } from "@kitajs/html";
+import type { Tag } from "../../services/tagger";
+
+/** "3 min ago" style age. */
+export function age(d: Date, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - d.getTime()) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+/** An ISO timestamp shown as text, with the exact time in a tooltip. */
+export function Time({ at }: { at: Date | null }) {
+  if (!at) return <span class="muted">–</span>;
+  return (
+    <time datetime={at.toISOString()} title={at.toISOString()}>
+      {age(at)}
+    </time>
+  );
+}
+
+/** A state as a coloured badge. */
+export function StateBadge({ state }: { state: string }) {
+  return (
+    <span class={`badge badge-${state}`} safe>
+      {state}
+    </span>
+  );
+}
+
+/** The top tags of an ad, compactly. */
+export function TopTags({ tags, n = 3 }: { tags: Tag[] | null; n?: number }) {
+  if (!tags?.length) return <span class="muted">not tagged</span>;
+  const top = [...tags].sort((a, b) => b.confidence - a.confidence).slice(0, n);
+  return (
+    <span class="tags">
+      {top.map((t) => (
+        <span class="tag">
+          <span safe>{t.name}</span> <small>{t.confidence.toFixed(0)}</small>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/**
+ * A tag's confidence as a bar against the acceptance threshold. SVG attributes rather than
+ * inline styles, so the strict CSP (no inline styles) holds.
+ */
+export function ConfidenceBar({ tag, threshold, highlight }: { tag: Tag; threshold: number; highlight: boolean }) {
+  const w = Math.max(0, Math.min(100, tag.confidence));
+  return (
+    <div class={highlight ? "bar-row highlight" : "bar-row"}>
+      <span class="bar-label" safe>
+        {tag.name}
+      </span>
+      <svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label={`${tag.name}: ${tag.confidence.toFixed(1)} of 100`}>
+        <rect x="0" y="0" width="100" height="10" class="bar-bg" />
+        <rect x="0" y="0" width={String(w)} height="10" class={highlight ? (w >= threshold ? "bar-fill ok" : "bar-fill low") : "bar-fill"} />
+        <line x1={String(threshold)} x2={String(threshold)} y1="0" y2="10" class="bar-threshold" />
+      </svg>
+      <span class="bar-value">{tag.confidence.toFixed(1)}</span>
+    </div>
+  );
+}
