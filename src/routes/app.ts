@@ -4,10 +4,10 @@ import type { Logger } from "../services/logger";
 import { adminRoutes, type AdminDeps } from "./admin";
 import { adRoutes, type AdRoutesDeps } from "./ads";
 import { docsRoutes } from "./docs";
-import { errorResponse, toErrorResponse } from "./errors";
+import { errorBody, errorResponse, toErrorResponse } from "./errors";
 import { healthRoutes, type Check } from "./health";
 import { metricsRoutes, type MetricsDeps } from "./metrics";
-import { publicRoutes } from "./public";
+import { browserVersion, publicRoutes } from "./public";
 import { staticRoutes } from "./static";
 
 export interface AppDeps extends AdRoutesDeps, MetricsDeps {
@@ -44,12 +44,17 @@ export function createApp(deps: AppDeps) {
       // bodies that lie about, or do not announce, their length.)
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) {
-        return errorResponse(413, "image_too_large", `image must be at most ${deps.maxImageBytes} bytes`, { ...SECURITY_HEADERS, "x-request-id": id, connection: "close" });
+        const message = `image must be at most ${deps.maxImageBytes} bytes`;
+        const res = browserVersion(request, 413, errorBody("image_too_large", message)) ?? errorResponse(413, "image_too_large", message);
+        for (const [k, v] of Object.entries({ ...SECURITY_HEADERS, "x-request-id": id, connection: "close" })) res.headers.set(k, v);
+        return res;
       }
     })
     .onError(({ code, error, request }) => {
       const t = timing.get(request);
-      const res = toErrorResponse(code, error, deps.log.child({ request_id: t?.id }));
+      const res =
+        (code === "NOT_FOUND" ? browserVersion(request, 404, errorBody("not_found", "Not found")) : null) ??
+        toErrorResponse(code, error, deps.log.child({ request_id: t?.id }));
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.headers.set(k, v);
       if (t) res.headers.set("x-request-id", t.id);
       return res;

@@ -112,6 +112,19 @@ function presentAd(request: Request, o: Outcome): Response {
   return negotiated(fragment ? SubmitError({ message }) : ErrorPage({ message }), o.status, o.headers);
 }
 
+/**
+ * For answers given before any route runs (an oversize upload refused from its Content-Length,
+ * an unknown URL): the same HTML a browser would get from the route, or null for API clients.
+ */
+export function browserVersion(request: Request, status: number, body: unknown): Response | null {
+  const o: Outcome = { status, body, headers: new Headers() };
+  if (request.method === "POST" && new URL(request.url).pathname === "/ads") {
+    return request.headers.get("hx-request") === "true" || prefersHtml(request.headers.get("accept")) ? presentSubmission(request, o) : null;
+  }
+  if (status === 404 && request.method === "GET" && prefersHtml(request.headers.get("accept"))) return html(NotFoundPage(), 404);
+  return null;
+}
+
 /** The home page, the ad-id lookup, and the HTML presentation of the ad routes. */
 export function publicRoutes(deps: PublicRoutesDeps) {
   const home = HomePage({ maxImageBytes: deps.maxImageBytes, descriptionMax: DESCRIPTION_MAX, emailMax: EMAIL_MAX });

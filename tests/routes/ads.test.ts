@@ -70,6 +70,24 @@ describe("POST /ads rejects bad input and changes nothing", () => {
   });
 });
 
+describe("browsers get HTML even for answers given before any route runs", () => {
+  test("an oversize upload from the htmx form: a 413 fragment with the message", async () => {
+    const res = await post("x", { "content-type": "multipart/form-data; boundary=b", "content-length": String(10 * 1024 * 1024), "hx-request": "true" });
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("image must be at most 1048576 bytes");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+  test("an unknown URL: an HTML 404 page for a browser, JSON for an API client", async () => {
+    const html = await get("/no/such/page", { accept: "text/html,application/xhtml+xml,*/*;q=0.8" });
+    expect(html.status).toBe(404);
+    expect(html.headers.get("content-type")).toContain("text/html");
+    const json = await get("/no/such/page");
+    expect(json.status).toBe(404);
+    expect(((await json.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+});
+
 describe("POST /ads then GET /ads/:id", () => {
   test("201 with id, pending state, message and Location; row, object and message exist", async () => {
     const before = await counts();
