@@ -1,0 +1,549 @@
+/**
+ * Offline image tagger: a COCO object detector (CenterNet on MobileNetV3, the model that ships in
+ * `@vladmandic/human`) run with TensorFlow.js on its WebAssembly backend. No network, no native
+ * modules: the model, its weights and the .wasm binaries are embedded in the executable, and
+ * images are decoded with pure-JS decoders (JPEG: jpeg-js, PNG: pngjs, GIF: a small decoder
+ * below). WebP is not decoded: it gets no tags (so the ad is rejected).
+ *
+ * Output is shaped like Imagga's: `{ name, confidence 0..100 }`, sorted by confidence. Every COCO
+ * class detected above `SCORE_FLOOR` becomes a tag (score × 100, best box per class); a vehicle
+ * class also adds the parent tags `vehicle` (and `motor vehicle` for road motor vehicles) just
+ * below it, so the specific class stays the top tag and becomes the category.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { loadGraphModel, type GraphModel } from "@tensorflow/tfjs-converter";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import * as jpeg from "jpeg-js";
+import { PNG } from "pngjs";
+// The package's `exports` map hides models/, hence the path through node_modules.
+import modelJsonPath from "../../node_modules/@vladmandic/human/models/centernet.json" with { type: "file" };
+import modelBinPath from "../../node_modules/@vladmandic/human/models/centernet.bin" with { type: "file" };
+import wasmPath from "../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm" with { type: "file" };
+import wasmSimdPath from "../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm" with { type: "file" };
+import type { Logger } from "./logger";
+import { DependencyError } from "./errors";
+import type { ImageTagger, Tag } from "./tagger";
+
+/**
+ * Recommended `minConfidence` for the `vehicle` tag with this tagger (Imagga's default is 50).
+ * The detector's scores run lower than Imagga's confidences: on the fixture photos
+ * (scripts/eval-offline-tagger.ts) the genuine vehicles score 29-88 and the photos without any
+ * vehicle get no vehicle class at all (nothing above the 20 floor); 50 would reject the harbour.
+ */
+export const OFFLINE_MIN_CONFIDENCE = 25;
+
+/** Detections below this score are ignored (the detector's own demo default). */
+export const SCORE_FLOOR = 0.2;
+
+/** COCO class names in the model's output order (index = class id). */
+const COCO = [
+  "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+  "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
+  "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
+  "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
+  "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
+  "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
+  "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
+  "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase",
+  "scissors", "teddy bear", "hair drier", "toothbrush",
+] as const;
+
+const VEHICLES = new Set(["bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat"]);
+const MOTOR_VEHICLES = new Set(["car", "bus", "truck", "motorcycle"]);
+
+/** The parent tags sit this far (in confidence points) below the specific class. */
+const PARENT_GAP = 0.01;
+
+const OUTPUT_NODE = "tower_0/detections"; // [1, 100, 6]: x1, y1, x2, y2, score, class
+
+export interface OfflineTaggerOptions {
+  log?: Logger;
+  /**
+   * When a vehicle class is detected, keep it (and its parent tags) above every non-vehicle tag,
+   * so it becomes the category even when, say, a person beside the car scores higher: such a
+   * non-vehicle tag is lowered to just under the parent tags. Default true; false gives the raw
+   * detector scores for every class.
+   */
+  vehicleOnTop?: boolean;
+}
+
+/** Decoded pixels, RGBA 8-bit. */
+interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+let backendReady: Promise<void> | null = null;
+
+/** Sets up TensorFlow.js once per process: our own platform, the embedded wasm, the wasm backend. */
+function initBackend(): Promise<void> {
+  backendReady ??= (async () => {
+    // Bundled (and compiled) builds drop tfjs-core's side-effect platform registration, and its
+    // Node platform would fetch over HTTP anyway; register a minimal one that reads local files.
+    tf.enableProdMode(); // also silences "platform already set" when running from source
+    tf.setPlatform("bun-offline", new LocalPlatform());
+    // One thread: the threaded build needs worker blobs; SIMD is used when the runtime has it.
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    setWasmPaths(
+      {
+        "tfjs-backend-wasm.wasm": wasmPath,
+        "tfjs-backend-wasm-simd.wasm": wasmSimdPath,
+        "tfjs-backend-wasm-threaded-simd.wasm": wasmSimdPath, // never chosen (threads are off)
+      },
+      true, // load through the platform's fetch, i.e. LocalPlatform.fetch below
+    );
+    if (!(await tf.setBackend("wasm"))) throw new Error("TensorFlow.js wasm backend failed to initialise");
+    await tf.ready();
+  })();
+  return backendReady;
+}
+
+/** A tfjs platform for Bun: `fetch` of a local path (embedded or not) reads the file. */
+class LocalPlatform {
+  private readonly encoder = new TextEncoder();
+  fetch(path: string): Promise<Response> {
+    if (/^https?:/i.test(path)) return Promise.reject(new Error(`offline tagger: refusing network fetch of ${path}`));
+    return Bun.file(path)
+      .arrayBuffer()
+      .then((buf) => new Response(buf, { headers: { "content-type": path.endsWith(".wasm") ? "application/wasm" : "application/octet-stream" } }));
+  }
+  now(): number {
+    return performance.now();
+  }
+  encode(text: string, encoding: string): Uint8Array {
+    if (encoding !== "utf-8" && encoding !== "utf8") throw new Error(`unsupported encoding ${encoding}`);
+    return this.encoder.encode(text);
+  }
+  decode(bytes: Uint8Array, encoding: string): string {
+    return new TextDecoder(encoding).decode(bytes);
+  }
+  isTypedArray(a: unknown): a is Float32Array | Int32Array | Uint8Array | Uint8ClampedArray {
+    return a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint8Array || a instanceof Uint8ClampedArray;
+  }
+  setTimeoutCustom(fn: () => void, delay: number): void {
+    setTimeout(fn, delay);
+  }
+}
+
+export class OfflineTagger implements ImageTagger {
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Milliseconds spent loading the model and warming it up (set once by `create`). */
+  loadMs = 0;
+
+  private constructor(
+    private readonly model: GraphModel,
+    private readonly inputSize: number,
+    private readonly log: Logger | undefined,
+    private readonly vehicleOnTop: boolean,
+  ) {}
+
+  /** Loads the embedded model once and runs it once on a blank image (the first run is slow). */
+  static async create(opts: OfflineTaggerOptions = {}): Promise<OfflineTagger> {
+    const started = performance.now();
+    await initBackend();
+    // tsc types a .json import as its content (resolveJsonModule); with type "file" it is a path.
+    const json = (await Bun.file(modelJsonPath as unknown as string).json()) as ModelJson;
+    const weights = await Bun.file(modelBinPath).arrayBuffer();
+    const model = await loadGraphModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+        weightData: weights,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+        signature: json.signature,
+      } as tf.io.ModelArtifacts),
+    );
+    const dims = Object.values(json.signature?.inputs ?? {})[0]?.tensorShape?.dim;
+    const inputSize = Number(dims?.[1]?.size) > 0 ? Number(dims?.[1]?.size) : 512;
+    const tagger = new OfflineTagger(model, inputSize, opts.log, opts.vehicleOnTop ?? true);
+    await tagger.detect(new Float32Array(inputSize * inputSize * 3)); // warm-up
+    tagger.loadMs = Math.round(performance.now() - started);
+    opts.log?.info("offline tagger ready", { model: "centernet-mobilenetv3 (COCO)", backend: tf.getBackend(), inputSize, loadMs: tagger.loadMs });
+    return tagger;
+  }
+
+  /** Tags one image. Calls run one at a time (one model instance). */
+  tag(bytes: Uint8Array, contentType: string): Promise<Tag[]> {
+    const run = this.queue.then(() => this.tagNow(bytes, contentType));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tagNow(bytes: Uint8Array, contentType: string): Promise<Tag[]> {
+    const started = performance.now();
+    let image: Rgba | null;
+    try {
+      image = decodeImage(bytes);
+    } catch (err) {
+      throw new DependencyError("tagger", `offline tagger cannot decode the image: ${(err as Error).message}`, false, "undecodable", {
+        cause: err,
+      });
+    }
+    if (!image) {
+      this.log?.warn("offline tagger: image format not decoded offline, no tags", { contentType });
+      return [];
+    }
+    const scores = await this.detect(toModelInput(image, this.inputSize));
+    const tags = toTags(scores, { vehicleOnTop: this.vehicleOnTop });
+    this.log?.debug("offline tagger", {
+      ms: Math.round(performance.now() - started),
+      width: image.width,
+      height: image.height,
+      top: tags[0]?.name,
+    });
+    return tags;
+  }
+
+  /** Runs the detector; returns the best score per COCO class. */
+  private async detect(pixels: Float32Array): Promise<Map<string, number>> {
+    const size = this.inputSize;
+    const input = tf.tensor4d(pixels, [1, size, size, 3], "float32");
+    let out: tf.Tensor | undefined;
+    try {
+      out = this.model.execute(input, OUTPUT_NODE) as tf.Tensor;
+      const det = await out.data();
+      const best = new Map<string, number>();
+      for (let i = 0; i + 5 < det.length; i += 6) {
+        const score = det[i + 4]!;
+        const cls = det[i + 5]!;
+        if (!(score >= SCORE_FLOOR) || !Number.isInteger(cls)) continue;
+        const name = COCO[cls];
+        if (!name) continue;
+        if (score > (best.get(name) ?? 0)) best.set(name, score);
+      }
+      return best;
+    } finally {
+      input.dispose();
+      out?.dispose();
+    }
+  }
+}
+
+interface ModelJson {
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string;
+  signature?: { inputs?: Record<string, { tensorShape?: { dim?: Array<{ size?: string }> } }> };
+  modelTopology: unknown;
+  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+}
+
+/** Best score (0-1) per class → Imagga-shaped tags, parents added for vehicles, sorted. */
+export function toTags(best: ReadonlyMap<string, number>, opts: { vehicleOnTop?: boolean } = {}): Tag[] {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  const tags: Tag[] = [];
+  let vehicle = 0;
+  let motor = 0;
+  for (const [name, score] of best) {
+    const confidence = round(score * 100);
+    tags.push({ name, confidence });
+    if (VEHICLES.has(name)) vehicle = Math.max(vehicle, confidence);
+    if (MOTOR_VEHICLES.has(name)) motor = Math.max(motor, confidence);
+  }
+  if (motor > 0) tags.push({ name: "motor vehicle", confidence: round(Math.max(0, motor - 2 * PARENT_GAP)) });
+  if (vehicle > 0) tags.push({ name: "vehicle", confidence: round(Math.max(0, vehicle - PARENT_GAP)) });
+  if (vehicle > 0 && (opts.vehicleOnTop ?? true)) {
+    const ceiling = round(Math.max(0, vehicle - 3 * PARENT_GAP));
+    for (const t of tags) if (!VEHICLES.has(t.name) && t.name !== "vehicle" && t.name !== "motor vehicle") t.confidence = Math.min(t.confidence, ceiling);
+  }
+  return tags.sort((a, b) => b.confidence - a.confidence || a.name.localeCompare(b.name));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Decodes JPEG, PNG or GIF (first frame) to RGBA; `null` for formats not decoded offline (WebP). */
+export function decodeImage(b: Uint8Array): Rgba | null {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
+    const img = jpeg.decode(b, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 1024 });
+    const exif = (img as { exifBuffer?: Uint8Array }).exifBuffer; // set by jpeg-js, missing from its types
+    const orientation = exif ? exifOrientation(exif) : 1;
+    return orient({ width: img.width, height: img.height, data: img.data }, orientation);
+  }
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    const png = PNG.sync.read(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    return { width: png.width, height: png.height, data: png.data };
+  }
+  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return decodeGifFirstFrame(b);
+  const ascii = (o: number, t: string) => [...t].every((c, i) => b[o + i] === c.charCodeAt(0));
+  if (b.length >= 12 && ascii(0, "RIFF") && ascii(8, "WEBP")) return null; // no pure-JS WebP decoder here
+  throw new Error("not a JPEG, PNG, GIF or WebP image");
+}
+
+/**
+ * EXIF orientation (1-8) from a JPEG's APP1 payload: starting at "Exif\0\0", at the TIFF header,
+ * or (as jpeg-js hands it over) at the second NUL of "Exif\0\0".
+ */
+export function exifOrientation(exif: Uint8Array): number {
+  let t = 0;
+  if (exif.length >= 6 && exif[0] === 0x45 && exif[1] === 0x78 && exif[2] === 0x69 && exif[3] === 0x66) t = 6;
+  else if (exif[0] === 0) t = 1;
+  if (t + 8 > exif.length) return 1;
+  const le = exif[t] === 0x49 && exif[t + 1] === 0x49;
+  if (!le && !(exif[t] === 0x4d && exif[t + 1] === 0x4d)) return 1;
+  const u16 = (o: number) => (le ? exif[o]! | (exif[o + 1]! << 8) : (exif[o]! << 8) | exif[o + 1]!);
+  const u32 = (o: number) => (le ? u16(o) + u16(o + 2) * 65536 : u16(o) * 65536 + u16(o + 2));
+  const ifd = t + u32(t + 4);
+  if (ifd + 2 > exif.length) return 1;
+  const count = u16(ifd);
+  for (let i = 0; i < count; i++) {
+    const e = ifd + 2 + i * 12;
+    if (e + 12 > exif.length) break;
+    if (u16(e) === 0x0112) {
+      const v = u16(e + 8);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
+/** Applies an EXIF orientation so the pixels are upright. */
+function orient(img: Rgba, o: number): Rgba {
+  if (o <= 1 || o > 8) return img;
+  const { width: w, height: h, data: src } = img;
+  const swap = o >= 5;
+  const W = swap ? h : w;
+  const H = swap ? w : h;
+  const dst = new Uint8Array(W * H * 4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let X: number, Y: number;
+      switch (o) {
+        case 2: X = w - 1 - x; Y = y; break;
+        case 3: X = w - 1 - x; Y = h - 1 - y; break;
+        case 4: X = x; Y = h - 1 - y; break;
+        case 5: X = y; Y = x; break;
+        case 6: X = h - 1 - y; Y = x; break;
+        case 7: X = h - 1 - y; Y = w - 1 - x; break;
+        default: X = y; Y = w - 1 - x; break; // 8
+      }
+      const s = (y * w + x) * 4;
+      const d = (Y * W + X) * 4;
+      dst[d] = src[s]!;
+      dst[d + 1] = src[s + 1]!;
+      dst[d + 2] = src[s + 2]!;
+      dst[d + 3] = src[s + 3]!;
+    }
+  }
+  return { width: W, height: H, data: dst };
+}
+
+/**
+ * Letterboxes the image into a `size`×`size` RGB float input (0-255):
+ * scaled so its longer side is `size` (area-averaged when shrinking, bilinear when enlarging),
+ * centred, black padding. Transparent pixels are composited over white.
+ */
+export function toModelInput(img: Rgba, size: number): Float32Array {
+  const { width: w, height: h, data } = img;
+  const at = (x: number, y: number) => (y * w + x) * 4;
+  const scale = size / Math.max(w, h);
+  const tw = Math.max(1, Math.min(size, Math.round(w * scale)));
+  const th = Math.max(1, Math.min(size, Math.round(h * scale)));
+  const ox = Math.floor((size - tw) / 2);
+  const oy = Math.floor((size - th) / 2);
+  const out = new Float32Array(size * size * 3); // zeros = black padding
+  const sx = w / tw;
+  const sy = h / th;
+  const px = (i: number, c: number) => {
+    const a = data[i + 3]!;
+    return a === 255 ? data[i + c]! : (data[i + c]! * a + 255 * (255 - a)) / 255;
+  };
+  for (let ty = 0; ty < th; ty++) {
+    for (let tx = 0; tx < tw; tx++) {
+      let r = 0, g = 0, b = 0;
+      if (sx > 1 || sy > 1) {
+        const x0 = Math.floor(tx * sx), x1 = Math.max(x0 + 1, Math.min(w, Math.floor((tx + 1) * sx)));
+        const y0 = Math.floor(ty * sy), y1 = Math.max(y0 + 1, Math.min(h, Math.floor((ty + 1) * sy)));
+        for (let y = y0; y < y1; y++) {
+          for (let x = x0; x < x1; x++) {
+            const i = at(x, y);
+            r += px(i, 0); g += px(i, 1); b += px(i, 2);
+          }
+        }
+        const n = (x1 - x0) * (y1 - y0);
+        r /= n; g /= n; b /= n;
+      } else {
+        const fx = Math.min(w - 1, Math.max(0, (tx + 0.5) * sx - 0.5));
+        const fy = Math.min(h - 1, Math.max(0, (ty + 0.5) * sy - 0.5));
+        const x0 = Math.floor(fx), y0 = Math.floor(fy);
+        const x1 = Math.min(w - 1, x0 + 1), y1 = Math.min(h - 1, y0 + 1);
+        const ax = fx - x0, ay = fy - y0;
+        const i00 = at(x0, y0), i01 = at(x1, y0), i10 = at(x0, y1), i11 = at(x1, y1);
+        const lerp = (c: number) =>
+          (px(i00, c) * (1 - ax) + px(i01, c) * ax) * (1 - ay) + (px(i10, c) * (1 - ax) + px(i11, c) * ax) * ay;
+        r = lerp(0); g = lerp(1); b = lerp(2);
+      }
+      const o = ((oy + ty) * size + ox + tx) * 3;
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
+    }
+  }
+  return out;
+}
+
+/** Decodes the first frame of a GIF onto a white canvas (enough for tagging). */
+export function decodeGifFirstFrame(b: Uint8Array): Rgba {
+  let p = 6;
+  const need = (n: number) => {
+    if (p + n > b.length) throw new Error("GIF is truncated");
+  };
+  need(7);
+  const width = b[p]! | (b[p + 1]! << 8);
+  const height = b[p + 2]! | (b[p + 3]! << 8);
+  const flags = b[p + 4]!;
+  const bgIndex = b[p + 5]!;
+  p += 7;
+  if (width === 0 || height === 0) throw new Error("GIF has no pixels");
+  let globalTable: Uint8Array | null = null;
+  if (flags & 0x80) {
+    const n = 3 * (1 << ((flags & 7) + 1));
+    need(n);
+    globalTable = b.subarray(p, p + n);
+    p += n;
+  }
+  void bgIndex;
+  let transparent = -1;
+  for (;;) {
+    need(1);
+    const block = b[p++]!;
+    if (block === 0x3b) throw new Error("GIF has no image");
+    if (block === 0x21) {
+      need(1);
+      const label = b[p++]!;
+      for (;;) {
+        need(1);
+        const len = b[p++]!;
+        if (len === 0) break;
+        need(len);
+        if (label === 0xf9 && len >= 4 && b[p]! & 1) transparent = b[p + 3]!;
+        p += len;
+      }
+      continue;
+    }
+    if (block !== 0x2c) throw new Error("GIF has an unknown block");
+    need(9);
+    const fx = b[p]! | (b[p + 1]! << 8);
+    const fy = b[p + 2]! | (b[p + 3]! << 8);
+    const fw = b[p + 4]! | (b[p + 5]! << 8);
+    const fh = b[p + 6]! | (b[p + 7]! << 8);
+    const fflags = b[p + 8]!;
+    p += 9;
+    let table = globalTable;
+    if (fflags & 0x80) {
+      const n = 3 * (1 << ((fflags & 7) + 1));
+      need(n);
+      table = b.subarray(p, p + n);
+      p += n;
+    }
+    if (!table) throw new Error("GIF has no colour table");
+    need(1);
+    const minCode = b[p++]!;
+    if (minCode < 2 || minCode > 11) throw new Error("GIF has a bad LZW code size");
+    // Gather the sub-blocks.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      need(1);
+      const len = b[p++]!;
+      if (len === 0) break;
+      need(len);
+      chunks.push(b.subarray(p, p + len));
+      total += len;
+      p += len;
+    }
+    const lzw = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      lzw.set(c, off);
+      off += c.length;
+    }
+    const indices = lzwDecode(lzw, minCode, fw * fh);
+    const rgba = new Uint8Array(width * height * 4).fill(255);
+    const interlaced = (fflags & 0x40) !== 0;
+    const rows = interlaced ? interlaceOrder(fh) : null;
+    for (let i = 0; i < fw * fh && i < indices.length; i++) {
+      const idx = indices[i]!;
+      if (idx === transparent) continue;
+      const row = rows ? rows[Math.floor(i / fw)]! : Math.floor(i / fw);
+      const x = fx + (i % fw);
+      const y = fy + row;
+      if (x >= width || y >= height || idx * 3 + 2 >= table.length) continue;
+      const d = (y * width + x) * 4;
+      rgba[d] = table[idx * 3]!;
+      rgba[d + 1] = table[idx * 3 + 1]!;
+      rgba[d + 2] = table[idx * 3 + 2]!;
+    }
+    return { width, height, data: rgba };
+  }
+}
+
+function interlaceOrder(h: number): number[] {
+  const rows: number[] = [];
+  for (const [start, step] of [[0, 8], [4, 8], [2, 4], [1, 2]] as const) for (let y = start; y < h; y += step) rows.push(y);
+  return rows;
+}
+
+function lzwDecode(data: Uint8Array, minCode: number, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels);
+  const clear = 1 << minCode;
+  const eoi = clear + 1;
+  const prefix = new Int16Array(4096);
+  const suffix = new Uint8Array(4096);
+  const stack = new Uint8Array(4097);
+  let codeSize = minCode + 1;
+  let next = eoi + 1;
+  let old = -1;
+  let first = 0;
+  let bits = 0;
+  let acc = 0;
+  let o = 0;
+  for (let i = 0; i < data.length && o < pixels; ) {
+    while (bits < codeSize && i < data.length) {
+      acc |= data[i++]! << bits;
+      bits += 8;
+    }
+    if (bits < codeSize) break;
+    const code = acc & ((1 << codeSize) - 1);
+    acc >>>= codeSize;
+    bits -= codeSize;
+    if (code === clear) {
+      codeSize = minCode + 1;
+      next = eoi + 1;
+      old = -1;
+      continue;
+    }
+    if (code === eoi) break;
+    if (old === -1) {
+      if (code >= clear) break;
+      out[o++] = code;
+      old = first = code;
+      continue;
+    }
+    let c = code;
+    let sp = 0;
+    if (c >= next) {
+      stack[sp++] = first;
+      c = old;
+    }
+    while (c > clear) {
+      if (sp >= 4096) return out;
+      stack[sp++] = suffix[c]!;
+      c = prefix[c]!;
+    }
+    first = c;
+    stack[sp++] = c;
+    if (next < 4096) {
+      prefix[next] = old;
+      suffix[next] = first;
+      next++;
+      if (next === 1 << codeSize && codeSize < 12) codeSize++;
+    }
+    while (sp > 0 && o < pixels) out[o++] = stack[--sp]!;
+    old = code;
+  }
+  return out;
+}
