@@ -21,49 +21,101 @@ import type { ServiceMetrics } from "./services/metrics";
 import { RateLimiter } from "./services/rate-limit";
 import { S3ImageStorage } from "./services/s3-storage";
 import type { ImageStorage } from "./services/storage";
+import type { ImageTagger } from "./services/tagger";
+import type { Mailer } from "./services/mailer";
+import type { AdPublisher } from "./services/queue";
+import { FileImageStorage } from "./services/file-storage";
+import { LocalConsumer, LocalPublisher } from "./services/local-queue";
+import { OutboxMailer } from "./services/outbox-mailer";
+import type { EmbeddedPostgres } from "./services/embedded-postgres";
+import { join } from "node:path";
 
-/** The database pool and the repository over it. */
-export function buildDatabase(config: Config, max: number): { sql: Sql; repo: AdRepository } {
-  const sql = connectDatabase({ url: config.databaseUrl, max });
+/** Connections the embedded database accepts, and each pool's size (see embedded-postgres.ts). */
+const EMBEDDED_MAX_CONNECTIONS = 16;
+const EMBEDDED_POOL_MAX = 4;
+
+/** Pool sizes. The embedded database serves every connection from one backend session (one
+ *  query at a time), so its pools stay small; a real server gets a pool per thread sized to the work. */
+export function poolSize(config: Config, thread: "main" | "worker"): number {
+  if (!config.databaseUrl) return EMBEDDED_POOL_MAX;
+  return thread === "main" ? 10 : Math.min(config.workerConcurrency + 2, 20);
+}
+
+/** The database pool and the repository over it (`url` overrides the configured one). */
+export function buildDatabase(config: Config, max: number, url = config.databaseUrl): { sql: Sql; repo: AdRepository } {
+  if (!url) throw new Error("no database URL: start the embedded database first (openDatabase)");
+  const sql = connectDatabase({ url, max });
   return { sql, repo: new AdRepository(sql) };
 }
 
-/** Image storage. */
-export function buildStorage(config: Config) {
-  return new S3ImageStorage(config.s3, config.requestTimeoutMs);
+/**
+ * The database for the main thread: the configured PostgreSQL, or the embedded one, started
+ * here under DATA_DIR (it then serves the worker thread's pool too, over the same socket).
+ */
+export async function openDatabase(config: Config, log: Logger): Promise<{ sql: Sql; repo: AdRepository; url: string; embedded: EmbeddedPostgres | null }> {
+  if (config.databaseUrl) return { ...buildDatabase(config, poolSize(config, "main")), url: config.databaseUrl, embedded: null };
+  const { startEmbeddedPostgres } = await import("./services/embedded-postgres");
+  const embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, "pg"), log, maxConnections: EMBEDDED_MAX_CONNECTIONS });
+  return { ...buildDatabase(config, poolSize(config, "main"), embedded.url), url: embedded.url, embedded };
 }
 
-function amqpOptions(config: Config, log: Logger): AmqpOptions {
-  return { url: config.amqpUrl, queue: config.amqpQueue, retryDelaysMs: config.retryDelaysMs, log };
+/** Image storage: S3, or files under DATA_DIR/images. */
+export function buildStorage(config: Config): ImageStorage {
+  return config.s3 ? new S3ImageStorage(config.s3, config.requestTimeoutMs) : new FileImageStorage(join(config.dataDir, "images"));
 }
 
-/** The intake side's publisher (one long-lived connection). */
-export function buildPublisher(config: Config, log: Logger) {
-  return new AmqpPublisher(amqpOptions(config, log), config.publishTimeoutMs);
+function amqpOptions(config: Config, url: string, log: Logger): AmqpOptions {
+  return { url, queue: config.amqpQueue, retryDelaysMs: config.retryDelaysMs, log };
 }
 
-/** The worker side's consumer. */
-export function buildConsumer(config: Config, log: Logger) {
-  return new AmqpConsumer(amqpOptions(config, log), config.workerConcurrency, config.publishTimeoutMs);
+/** The intake side's publisher: one long-lived RabbitMQ connection, or the in-process queue. */
+export function buildPublisher(config: Config, log: Logger): AmqpPublisher | LocalPublisher {
+  return config.amqpUrl ? new AmqpPublisher(amqpOptions(config, config.amqpUrl, log), config.publishTimeoutMs) : new LocalPublisher();
 }
 
-/** The image tagger. */
-export function buildTagger(config: Config) {
-  return new ImaggaTagger(config.imagga, config.requestTimeoutMs);
+/** The worker side's consumer: RabbitMQ, or the in-process queue. */
+export function buildConsumer(config: Config, log: Logger): AmqpConsumer | LocalConsumer {
+  return config.amqpUrl
+    ? new AmqpConsumer(amqpOptions(config, config.amqpUrl, log), config.workerConcurrency, config.publishTimeoutMs)
+    : new LocalConsumer(config.workerConcurrency, log);
 }
 
-/** The mailer. */
-export function buildMailer(config: Config) {
-  return new MailgunMailer(config.mailgun, config.mailFrom, config.requestTimeoutMs);
+/** The image tagger: Imagga, or the offline detector (loaded on first use, in the thread that tags). */
+export function buildTagger(config: Config, log?: Logger): ImageTagger & { warm?: () => Promise<void> } {
+  if (config.imagga) return new ImaggaTagger(config.imagga, config.requestTimeoutMs);
+  let loading: Promise<ImageTagger> | null = null;
+  const load = () =>
+    (loading ??= import("./services/offline-tagger").then(({ OfflineTagger }) => OfflineTagger.create({ log })).catch((err) => {
+      loading = null;
+      throw err;
+    }));
+  return {
+    tag: async (bytes, contentType) => (await load()).tag(bytes, contentType),
+    warm: async () => {
+      await load();
+    },
+  };
+}
+
+/** The mailer: Mailgun, or the outbox. */
+export function buildMailer(config: Config, log: Logger): Mailer {
+  return config.mailgun ? new MailgunMailer(config.mailgun, config.mailFrom, config.requestTimeoutMs) : new OutboxMailer(log);
 }
 
 /** Everything the message handler needs, from configuration and already-built adapters. */
-export function buildHandlerDeps(config: Config, log: Logger, metrics: ServiceMetrics, repo: AdRepository, storage: ImageStorage): HandlerDeps {
+export function buildHandlerDeps(
+  config: Config,
+  log: Logger,
+  metrics: ServiceMetrics,
+  repo: AdRepository,
+  storage: ImageStorage,
+  tagger: ImageTagger = buildTagger(config, log),
+): HandlerDeps {
   return {
     repo,
     storage,
-    tagger: buildTagger(config),
-    mailer: buildMailer(config),
+    tagger,
+    mailer: buildMailer(config, log),
     log,
     metrics,
     rule: { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence, reviewMinConfidence: config.reviewMinConfidence },
@@ -81,7 +133,7 @@ export function buildAppDeps(
   parts: {
     repo: AdRepository;
     storage: ImageStorage;
-    publisher: AmqpPublisher;
+    publisher: AdPublisher;
     log: Logger;
     metrics: ServiceMetrics;
     checks: Record<string, Check>;
@@ -108,7 +160,7 @@ export function buildAppDeps(
 /** The dashboard's dependencies. */
 export function buildAdminDeps(
   config: Config,
-  parts: { sql: Sql; password: string; storage: ImageStorage; publisher: AmqpPublisher; log: Logger; metrics: ServiceMetrics },
+  parts: { sql: Sql; password: string; storage: ImageStorage; publisher: AdPublisher; log: Logger; metrics: ServiceMetrics },
 ): AdminDeps {
   const admin = new AdminRepository(parts.sql);
   return {

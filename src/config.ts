@@ -21,6 +21,24 @@ export interface ImaggaConfig {
   maxConcurrency: number;
 }
 
+/** Which of the five external systems are real and which are the embedded defaults. */
+export function backends(config: Config) {
+  return {
+    database: config.databaseUrl ? "PostgreSQL" : "embedded PostgreSQL (PGlite)",
+    storage: config.s3 ? "S3" : "files",
+    queue: config.amqpUrl ? "RabbitMQ" : "in-process",
+    tagger: config.imagga ? "Imagga" : "offline detector",
+    mail: config.mailgun ? "Mailgun" : "outbox",
+  } as const;
+}
+
+/**
+ * The acceptance threshold of the offline detector when VEHICLE_MIN_CONFIDENCE is not set: its
+ * scores are detector confidences, lower than Imagga's (see the README's measured accuracy).
+ * Kept equal to OFFLINE_MIN_CONFIDENCE in services/offline-tagger.ts (a test checks it).
+ */
+export const OFFLINE_DEFAULT_MIN_CONFIDENCE = 25;
+
 export interface MailgunConfig {
   apiKey: string;
   domain: string;
@@ -30,12 +48,19 @@ export interface MailgunConfig {
 export interface Config {
   port: number;
   publicBaseUrl: string;
-  databaseUrl: string;
-  amqpUrl: string;
+  /** Where the embedded defaults keep their data (database, images, lock). */
+  dataDir: string;
+  /** null: the embedded PostgreSQL (PGlite) under DATA_DIR. */
+  databaseUrl: string | null;
+  /** null: the in-process queue. */
+  amqpUrl: string | null;
   amqpQueue: string;
-  s3: S3Config;
-  imagga: ImaggaConfig;
-  mailgun: MailgunConfig;
+  /** null: image files under DATA_DIR/images. */
+  s3: S3Config | null;
+  /** null: the offline vehicle detector. */
+  imagga: ImaggaConfig | null;
+  /** null: the outbox (e-mails are stored and shown in the dashboard, never sent). */
+  mailgun: MailgunConfig | null;
   mailFrom: string;
   vehicleTag: string;
   vehicleMinConfidence: number;
@@ -148,34 +173,58 @@ export function loadConfig(env: Env): Config {
     problems.push("LOG_LEVEL must be one of debug, info, warn, error");
   }
 
+  // Each external system is either fully configured (real) or not at all (embedded default).
+  const group = (names: string[], anchor: string): boolean => {
+    const set = names.filter((n) => env[n]?.trim());
+    if (set.length === 0) return false;
+    for (const n of names) if (!env[n]?.trim()) problems.push(`${n} is required when ${set.includes(anchor) ? anchor : set[0]} is set`);
+    return true;
+  };
+  const hasS3 = group(["S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"], "S3_ENDPOINT");
+  const hasImagga = group(["IMAGGA_API_KEY", "IMAGGA_API_SECRET"], "IMAGGA_API_KEY");
+  const hasMailgun = group(["MAILGUN_API_KEY", "MAILGUN_DOMAIN"], "MAILGUN_API_KEY");
+  const optionalUrl = (name: string): string | null => {
+    const v = env[name]?.trim();
+    if (!v) return null;
+    if (!isUrl(v)) problems.push(`${name} must be an absolute URL`);
+    return v;
+  };
+
   const config: Config = {
     port,
     publicBaseUrl: url("PUBLIC_BASE_URL", `http://localhost:${port}`),
-    databaseUrl: str("DATABASE_URL"),
-    amqpUrl: str("AMQP_URL"),
+    dataDir: str("DATA_DIR", "./data"),
+    databaseUrl: optionalUrl("DATABASE_URL"),
+    amqpUrl: optionalUrl("AMQP_URL"),
     amqpQueue: queueName(str("AMQP_QUEUE", "ads"), problems),
-    s3: {
-      endpoint: url("S3_ENDPOINT"),
-      region: str("S3_REGION", "us-east-1"),
-      bucket: str("S3_BUCKET", "ads"),
-      accessKeyId: str("S3_ACCESS_KEY_ID"),
-      secretAccessKey: str("S3_SECRET_ACCESS_KEY"),
-      forcePathStyle: bool("S3_FORCE_PATH_STYLE", true),
-    },
-    imagga: {
-      apiKey: str("IMAGGA_API_KEY"),
-      apiSecret: str("IMAGGA_API_SECRET"),
-      apiUrl: url("IMAGGA_API_URL", "https://api.imagga.com"),
-      maxConcurrency: int("IMAGGA_MAX_CONCURRENCY", 3, 1, 1000),
-    },
-    mailgun: {
-      apiKey: str("MAILGUN_API_KEY"),
-      domain: str("MAILGUN_DOMAIN"),
-      apiUrl: url("MAILGUN_API_URL", "https://api.mailgun.net"),
-    },
+    s3: hasS3
+      ? {
+          endpoint: url("S3_ENDPOINT", ""),
+          region: str("S3_REGION", "us-east-1"),
+          bucket: str("S3_BUCKET", "ads"),
+          accessKeyId: str("S3_ACCESS_KEY_ID", ""),
+          secretAccessKey: str("S3_SECRET_ACCESS_KEY", ""),
+          forcePathStyle: bool("S3_FORCE_PATH_STYLE", true),
+        }
+      : null,
+    imagga: hasImagga
+      ? {
+          apiKey: str("IMAGGA_API_KEY", ""),
+          apiSecret: str("IMAGGA_API_SECRET", ""),
+          apiUrl: url("IMAGGA_API_URL", "https://api.imagga.com"),
+          maxConcurrency: int("IMAGGA_MAX_CONCURRENCY", 3, 1, 1000),
+        }
+      : null,
+    mailgun: hasMailgun
+      ? {
+          apiKey: str("MAILGUN_API_KEY", ""),
+          domain: str("MAILGUN_DOMAIN", ""),
+          apiUrl: url("MAILGUN_API_URL", "https://api.mailgun.net"),
+        }
+      : null,
     mailFrom: "",
     vehicleTag: str("VEHICLE_TAG", "vehicle").toLowerCase(),
-    vehicleMinConfidence: num("VEHICLE_MIN_CONFIDENCE", 50, 0, 100),
+    vehicleMinConfidence: num("VEHICLE_MIN_CONFIDENCE", hasImagga ? 50 : OFFLINE_DEFAULT_MIN_CONFIDENCE, 0, 100),
     reviewMinConfidence: env.REVIEW_MIN_CONFIDENCE?.trim() ? num("REVIEW_MIN_CONFIDENCE", 0, 0, 100) : undefined,
     workerConcurrency: int("WORKER_CONCURRENCY", 8, 1, 1000),
     maxImageBytes: int("MAX_IMAGE_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -202,7 +251,7 @@ export function loadConfig(env: Env): Config {
   } catch (err) {
     problems.push(`FAILPOINTS: ${(err as Error).message}`);
   }
-  config.mailFrom = str("MAIL_FROM", config.mailgun.domain ? `ad-service <noreply@${config.mailgun.domain}>` : "");
+  config.mailFrom = str("MAIL_FROM", config.mailgun ? `ad-service <noreply@${config.mailgun.domain}>` : "ad-service <noreply@localhost>");
   if (config.mailFrom && /[\r\n]/.test(config.mailFrom)) problems.push("MAIL_FROM must be one line");
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -224,8 +273,8 @@ function queueName(v: string, problems: string[]): string {
 
 /** Values that must never be logged; the logger masks them wherever they appear. */
 export function secretsOf(config: Config): string[] {
-  const out = [config.s3.secretAccessKey, config.imagga.apiSecret, config.imagga.apiKey, config.mailgun.apiKey, config.adminPassword ?? ""];
-  for (const u of [config.databaseUrl, config.amqpUrl]) {
+  const out = [config.s3?.secretAccessKey ?? "", config.imagga?.apiSecret ?? "", config.imagga?.apiKey ?? "", config.mailgun?.apiKey ?? "", config.adminPassword ?? ""];
+  for (const u of [config.databaseUrl ?? "", config.amqpUrl ?? ""]) {
     try {
       const p = new URL(u).password;
       if (p) out.push(decodeURIComponent(p), p);

@@ -4,8 +4,9 @@
  */
 import { Elysia } from "elysia";
 import pkg from "../package.json";
-import { buildAppDeps, buildDatabase, buildPublisher, buildStorage } from "./compose";
-import { ConfigError, loadConfig, secretsOf, type Config } from "./config";
+import { buildAppDeps, buildPublisher, buildStorage, openDatabase } from "./compose";
+import { backends, ConfigError, loadConfig, secretsOf, type Config } from "./config";
+import { LocalPublisher } from "./services/local-queue";
 import type { FromWorker, ToWorker } from "./consumer/worker";
 import { createApp } from "./routes/app";
 import { healthRoutes, type Check } from "./routes/health";
@@ -64,7 +65,7 @@ function readConfig(): Config {
 }
 
 /** Starts the worker thread; `ready` resolves once it runs (its consumer attaches when the broker allows). */
-function startWorker(config: Config, log: Logger, onExit: () => void) {
+function startWorker(config: Config, databaseUrl: string, log: Logger, onExit: () => void) {
   const worker = new Worker(new URL("./consumer/worker.ts", import.meta.url));
   let attached = false;
   let stopped: (() => void) | null = null;
@@ -89,9 +90,11 @@ function startWorker(config: Config, log: Logger, onExit: () => void) {
   });
   worker.addEventListener("error", (ev) => log.error("worker thread error", { err: (ev as ErrorEvent).message }));
   worker.addEventListener("close", onExit);
-  worker.postMessage({ type: "start", config } satisfies ToWorker);
+  worker.postMessage({ type: "start", config, databaseUrl } satisfies ToWorker);
   return {
     ready,
+    /** Hands an ad id to the worker thread (the in-process queue). */
+    dispatch: (adId: string) => worker.postMessage({ type: "dispatch", adId } satisfies ToWorker),
     isAttached: () => attached,
     /** The worker thread's metrics (empty if it does not answer within a second). */
     snapshot(): Promise<MetricsSnapshot[]> {
@@ -130,11 +133,20 @@ function adminPasswordFor(config: Config): () => string {
 
 /** The human start-up banner (stderr; the JSON "started" line carries the same facts). */
 function banner(config: Config, role: Role, port: number, withWorker: boolean, ms: number): string {
-  const lines = [`ad-service ${pkg.version} (${role}) listening on port ${port} after ${ms} ms`];
+  const b = backends(config);
+  const where = (real: boolean, embedded: string) => (real ? "real" : `embedded: ${embedded}`);
+  const lines = [
+    `ad-service ${pkg.version} (${role}) listening on port ${port} after ${ms} ms`,
+    `  Database   ${b.database.padEnd(28)} ${where(!!config.databaseUrl, `${config.dataDir}/pg`)}`,
+    `  Storage    ${b.storage.padEnd(28)} ${where(!!config.s3, `${config.dataDir}/images`)}`,
+    `  Queue      ${b.queue.padEnd(28)} ${where(!!config.amqpUrl, "between the HTTP side and the worker thread")}`,
+    `  Tagger     ${b.tagger.padEnd(28)} ${where(!!config.imagga, `COCO detector, no network; accepts vehicle >= ${config.vehicleMinConfidence}`)}`,
+    `  Mail       ${b.mail.padEnd(28)} ${where(!!config.mailgun, "stored in the outbox (dashboard), nothing is sent")}`,
+  ];
   if (role !== "worker") {
-    lines.push(`  API        ${config.publicBaseUrl}/ads`, `  API docs   ${config.publicBaseUrl}/swagger`, `  Dashboard  ${config.publicBaseUrl}/admin`);
+    lines.push(`  Post an ad ${config.publicBaseUrl}/`, `  API        ${config.publicBaseUrl}/ads  (docs: ${config.publicBaseUrl}/swagger)`, `  Dashboard  ${config.publicBaseUrl}/admin`);
   }
-  lines.push(`  Worker     ${withWorker ? `consuming "${config.amqpQueue}" (${config.workerConcurrency} at a time)` : "not in this process"}`);
+  lines.push(`  Worker     ${withWorker ? `${config.workerConcurrency} at a time` : "not in this process"}`);
   if (generatedPassword) lines.push(`  ADMIN_PASSWORD was not set; generated for this run (shown once): ${generatedPassword}`);
   return `\n${lines.join("\n")}\n\n`;
 }
@@ -142,14 +154,30 @@ function banner(config: Config, role: Role, port: number, withWorker: boolean, m
 async function main() {
   const role = parseArgs(process.argv);
   const config = readConfig();
-  const log = createLogger({ level: config.logLevel, secrets: secretsOf(config), base: { role } });
+  let log = createLogger({ level: config.logLevel, secrets: secretsOf(config), base: { role } });
   const started = performance.now();
-  const { sql, repo } = buildDatabase(config, 10);
+  if (!config.amqpUrl && (role === "api" || role === "worker")) {
+    process.stderr.write(`ad-service: the ${role} role needs AMQP_URL (the in-process queue only joins the two halves of one process)\n`);
+    process.exit(2);
+  }
+  let db: Awaited<ReturnType<typeof openDatabase>>;
+  try {
+    db = await openDatabase(config, log);
+  } catch (err) {
+    // A second copy on the same DATA_DIR lands here, with a message naming the holder.
+    log.error("cannot open the database", { err });
+    process.stderr.write(`ad-service: cannot open the database: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const { sql, repo, embedded } = db;
+  // The embedded database's URL carries a random password: mask it like a configured one.
+  if (embedded) log = createLogger({ level: config.logLevel, secrets: secretsOf({ ...config, databaseUrl: db.url }), base: { role } });
   try {
     const applied = await migrate(sql, log);
     if (role === "migrate") {
       log.info("migrations done", { applied });
       await sql.end({ timeout: 2 });
+      await embedded?.close();
       process.exit(0);
     }
   } catch (err) {
@@ -174,7 +202,7 @@ async function main() {
     storage: () => storage.ping(),
   };
   if (role !== "api") {
-    worker = startWorker(config, log, () => {
+    worker = startWorker(config, db.url, log, () => {
       if (shuttingDown) return;
       // Never a live process without a consumer: exit so the supervisor restarts us.
       log.error("worker thread exited unexpectedly; exiting");
@@ -189,6 +217,7 @@ async function main() {
       log.error("worker could not start", { err });
       process.exit(1);
     }
+    if (publisher instanceof LocalPublisher) publisher.sink = worker.dispatch;
   }
 
   const metrics = serviceMetrics();
@@ -225,6 +254,7 @@ async function main() {
     docs: role === "worker" ? undefined : `${config.publicBaseUrl}/swagger`,
     admin: role === "worker" ? undefined : `${config.publicBaseUrl}/admin`,
     worker: worker !== null,
+    backends: backends(config),
     startup_ms: Math.round(performance.now() - started),
   });
 
@@ -243,6 +273,7 @@ async function main() {
     await worker?.stop(Math.max(1000, config.shutdownTimeoutMs - 5000));
     await publisher.close();
     await sql.end({ timeout: 2 }).catch(() => {});
+    await embedded?.close().catch((err) => log.error("closing the embedded database failed", { err }));
     clearTimeout(hardStop);
     log.info("stopped");
     process.exit(0);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig, parseDurationMs, secretsOf } from "../src/config";
+import { backends, ConfigError, loadConfig, parseDurationMs, secretsOf } from "../src/config";
 
 const minimal = {
   DATABASE_URL: "postgres://app:db-secret-pw@db.internal:5432/ads",
@@ -28,10 +28,10 @@ describe("loadConfig", () => {
     const c = loadConfig(minimal);
     expect(c.port).toBe(3000);
     expect(c.amqpQueue).toBe("ads");
-    expect(c.s3.region).toBe("us-east-1");
-    expect(c.s3.forcePathStyle).toBe(true);
-    expect(c.imagga.apiUrl).toBe("https://api.imagga.com");
-    expect(c.mailgun.apiUrl).toBe("https://api.mailgun.net");
+    expect(c.s3!.region).toBe("us-east-1");
+    expect(c.s3!.forcePathStyle).toBe(true);
+    expect(c.imagga!.apiUrl).toBe("https://api.imagga.com");
+    expect(c.mailgun!.apiUrl).toBe("https://api.mailgun.net");
     expect(c.vehicleTag).toBe("vehicle");
     expect(c.vehicleMinConfidence).toBe(50);
     expect(c.workerConcurrency).toBe(8);
@@ -41,10 +41,18 @@ describe("loadConfig", () => {
     expect(c.retryDelaysMs).toEqual([5000, 30000, 120000, 600000, 1800000]);
   });
 
-  test("lists every missing required setting at once", () => {
-    const p = problems({});
-    for (const name of ["DATABASE_URL", "AMQP_URL", "S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "IMAGGA_API_KEY", "IMAGGA_API_SECRET", "MAILGUN_API_KEY", "MAILGUN_DOMAIN"])
-      expect(p).toContain(`${name} is required`);
+  test("no configuration at all is valid: every system gets its embedded default", () => {
+    const c = loadConfig({});
+    expect([c.databaseUrl, c.amqpUrl, c.s3, c.imagga, c.mailgun]).toEqual([null, null, null, null, null]);
+    expect(c.dataDir).toBe("./data");
+    expect(backends(c)).toEqual({ database: "embedded PostgreSQL (PGlite)", storage: "files", queue: "in-process", tagger: "offline detector", mail: "outbox" });
+    expect(backends(loadConfig(minimal))).toEqual({ database: "PostgreSQL", storage: "S3", queue: "RabbitMQ", tagger: "Imagga", mail: "Mailgun" });
+  });
+
+  test("a half-configured system is an error, not a silent fallback to the embedded default", () => {
+    expect(problems({ S3_ENDPOINT: "https://s3.example.com" })).toEqual(["S3_ACCESS_KEY_ID is required when S3_ENDPOINT is set", "S3_SECRET_ACCESS_KEY is required when S3_ENDPOINT is set"]);
+    expect(problems({ IMAGGA_API_SECRET: "x" })).toEqual(["IMAGGA_API_KEY is required when IMAGGA_API_SECRET is set"]);
+    expect(problems({ MAILGUN_API_KEY: "k" })).toEqual(["MAILGUN_DOMAIN is required when MAILGUN_API_KEY is set"]);
   });
 
   test("rejects malformed values with a clear message", () => {
@@ -69,7 +77,7 @@ describe("loadConfig", () => {
 
   test("overrides are honoured and trailing slashes dropped", () => {
     const c = loadConfig({ ...minimal, PORT: "8080", PUBLIC_BASE_URL: "https://ads.example.com/", VEHICLE_MIN_CONFIDENCE: "62.5", S3_FORCE_PATH_STYLE: "false", VEHICLE_TAG: "Vehicle" });
-    expect([c.port, c.publicBaseUrl, c.vehicleMinConfidence, c.s3.forcePathStyle, c.vehicleTag]).toEqual([8080, "https://ads.example.com", 62.5, false, "vehicle"]);
+    expect([c.port, c.publicBaseUrl, c.vehicleMinConfidence, c.s3!.forcePathStyle, c.vehicleTag]).toEqual([8080, "https://ads.example.com", 62.5, false, "vehicle"]);
   });
 
   test("secretsOf lists passwords inside URLs and the API keys", () => {
@@ -85,4 +93,11 @@ test("parseDurationMs", () => {
   expect(parseDurationMs("1.5h")).toBe(5400000);
   expect(parseDurationMs("1500")).toBe(1500);
   expect(parseDurationMs("soon")).toBeUndefined();
+});
+
+test("the offline tagger's own threshold is the default when Imagga is not configured", async () => {
+  const { OFFLINE_MIN_CONFIDENCE } = await import("../src/services/offline-tagger");
+  expect(loadConfig({}).vehicleMinConfidence).toBe(OFFLINE_MIN_CONFIDENCE);
+  expect(loadConfig({ VEHICLE_MIN_CONFIDENCE: "40" }).vehicleMinConfidence).toBe(40);
+  expect(loadConfig({ IMAGGA_API_KEY: "k", IMAGGA_API_SECRET: "s" }).vehicleMinConfidence).toBe(50);
 });

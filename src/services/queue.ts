@@ -17,6 +17,8 @@ export interface AdPublisher {
   publishAdSubmitted(adId: string): Promise<void>;
   /** Throws if the broker cannot be reached. */
   ping(): Promise<void>;
+  /** Ready messages in the work and dead-letter queues, or null when unknown. */
+  depths(): Promise<{ work: number; dead: number } | null>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,9 @@
 /**
- * The whole pipeline in-process: the real HTTP app publishes to RabbitMQ; the real consumer
- * (the same code the worker thread runs) fetches from Ceph RGW, tags through the Imagga double,
- * decides in PostgreSQL and e-mails through the Mailgun double.
+ * The whole pipeline in-process, over both sets of backends:
+ * - real: the HTTP app publishes to RabbitMQ; the consumer (the same code the worker thread runs)
+ *   fetches from Ceph RGW, tags through the Imagga double, decides in PostgreSQL and e-mails
+ *   through the Mailgun double;
+ * - embedded: the same scenarios on PGlite, files under DATA_DIR and the in-process queue.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildConsumer, buildHandlerDeps } from "../../src/compose";
@@ -11,7 +13,10 @@ import { silentLogger } from "../../src/services/logger";
 import { serviceMetrics } from "../../src/services/metrics";
 import { buildTestApp } from "../support/app";
 import { photo } from "../support/fixtures";
-import { adForm, AMQP_URL, queueDepth, startTestStack, waitFor } from "../support/stack";
+import { adForm, AMQP_URL, queueDepth, startTestStack, waitFor, type StackMode } from "../support/stack";
+import { LocalConsumer, LocalPublisher } from "../../src/services/local-queue";
+
+const MODE = (process.env.PIPELINE_MODE ?? "real") as StackMode;
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let t: Awaited<ReturnType<typeof buildTestApp>>;
@@ -19,7 +24,7 @@ let consumer: ReturnType<typeof buildConsumer> | null = null;
 let deps: HandlerDeps;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({}, MODE);
   t = await buildTestApp(stack.config);
   deps = buildHandlerDeps(stack.config, silentLogger, serviceMetrics(), t.repo, t.storage);
 });
@@ -30,8 +35,27 @@ afterAll(async () => {
 });
 
 async function startConsumer() {
-  consumer = buildConsumer(stack.config, silentLogger);
-  await consumer.start((m) => handleAdMessage(deps, m));
+  const c = buildConsumer(stack.config, silentLogger);
+  consumer = c;
+  await c.start((m) => handleAdMessage(deps, m));
+  // The in-process queue: the HTTP side hands ids straight to the consumer (the worker thread does this over postMessage).
+  if (c instanceof LocalConsumer && t.publisher instanceof LocalPublisher) {
+    t.publisher.sink = (id) => c.dispatch(id);
+    for (const r of await t.sql<{ id: string }[]>`select id from ads where state = 'pending'`) c.dispatch(r.id);
+  }
+}
+
+/** Delivers `id` once more, as a duplicate or redelivered message would. */
+async function redeliver(id: string) {
+  if (consumer instanceof LocalConsumer) return consumer.dispatch(id);
+  const pub = new AmqpPublisher({ url: AMQP_URL, queue: stack.queue, retryDelaysMs: stack.config.retryDelaysMs, log: silentLogger }, 5000);
+  await pub.publishAdSubmitted(id);
+  await pub.close();
+}
+
+/** Messages still waiting (0 for the in-process queue once idle). */
+async function backlog(): Promise<number> {
+  return consumer instanceof LocalConsumer ? consumer.depth : queueDepth(stack.queue);
 }
 
 async function submit(file: string, description = `Ad for ${file}`, email = "poster@example.com"): Promise<string> {
@@ -48,7 +72,7 @@ async function status(id: string) {
 const decided = (id: string) => waitFor(async () => ((await t.repo.get(id))!.state !== "pending" ? t.repo.get(id) : null));
 const emailed = (id: string, n = 1) => waitFor(() => stack.mailgun.forAd(id).length >= n);
 
-describe("the pipeline", () => {
+describe(`the pipeline (${MODE} backends)`, () => {
   test("status is 'in the review queue' while no worker runs", async () => {
     const id = await submit("vehicle-bus.jpg");
     expect(await status(id)).toMatchObject({ state: "pending", message: "Your ad is in the review queue" });
@@ -106,16 +130,14 @@ describe("the pipeline", () => {
 
   test("a redelivered or duplicated message gives no second decision and no second e-mail", async () => {
     const id = await submit("vehicle-motorcycle.png");
-    // Three more copies published at once, racing the first.
-    const pub = new AmqpPublisher({ url: AMQP_URL, queue: stack.queue, retryDelaysMs: stack.config.retryDelaysMs, log: silentLogger }, 5000);
-    await Promise.all([1, 2, 3].map(() => pub.publishAdSubmitted(id)));
+    // Three more copies at once, racing the first.
+    await Promise.all([1, 2, 3].map(() => redeliver(id)));
     await decided(id);
     await emailed(id);
     // And once more after everything is done.
-    await pub.publishAdSubmitted(id);
-    await waitFor(async () => (await queueDepth(stack.queue)) === 0);
+    await redeliver(id);
+    await waitFor(async () => (await backlog()) === 0);
     await Bun.sleep(300);
-    await pub.close();
     expect(stack.mailgun.forAd(id)).toHaveLength(1);
     const events = await t.repo.eventsFor(id);
     expect(events.filter((e) => e.to_state === "accepted")).toHaveLength(1);
@@ -151,7 +173,8 @@ describe("the pipeline", () => {
     expect(failed).toMatchObject({ state: "failed", attempts: stack.config.retryDelaysMs.length + 1 });
     expect(failed!.last_error).toContain("500");
     expect(await status(bad)).toMatchObject({ state: "pending" });
-    expect(await waitFor(async () => (await queueDepth(topology(stack.queue, []).dead)) >= 1)).toBe(true);
+    if (consumer instanceof LocalConsumer) expect(consumer.deadLettered).toBeGreaterThanOrEqual(1);
+    else expect(await waitFor(async () => (await queueDepth(topology(stack.queue, []).dead)) >= 1)).toBe(true);
     const good = await submit("vehicle-car-rear.jpg");
     expect(await decided(good)).toMatchObject({ state: "accepted" });
     expect(stack.mailgun.forAd(bad)).toHaveLength(0);

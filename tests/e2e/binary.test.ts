@@ -74,9 +74,10 @@ describe("the CLI", () => {
   });
 
   test("bad configuration exits 2 naming each problem, without echoing values", async () => {
-    const r = await run([], { ...env, DATABASE_URL: "", WORKER_CONCURRENCY: "lots", S3_ENDPOINT: CANARY.imagga });
+    const r = await run([], { ...env, DATABASE_URL: "not a url", MAILGUN_DOMAIN: "", WORKER_CONCURRENCY: "lots", S3_ENDPOINT: CANARY.imagga });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("DATABASE_URL is required");
+    expect(r.stderr).toContain("DATABASE_URL must be an absolute URL");
+    expect(r.stderr).toContain("MAILGUN_DOMAIN is required when MAILGUN_API_KEY is set");
     expect(r.stderr).toContain("WORKER_CONCURRENCY must be an integer");
     expect(r.stderr).toContain("S3_ENDPOINT must be an absolute URL");
     expect(r.stderr + r.stdout).not.toContain(CANARY.imagga);

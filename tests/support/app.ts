@@ -1,6 +1,8 @@
 /** Builds the real application in-process (no socket) against the test stack's services. */
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { buildAppDeps, buildDatabase, buildPublisher, buildStorage } from "../../src/compose";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { buildAppDeps, buildPublisher, buildStorage, openDatabase } from "../../src/compose";
 import type { Config } from "../../src/config";
 import { createApp } from "../../src/routes/app";
 import { migrate } from "../../src/services/database";
@@ -9,8 +11,9 @@ import { serviceMetrics } from "../../src/services/metrics";
 
 export const ADMIN_TEST_PASSWORD = "correct horse battery staple";
 
+/** The app over the configured backends: real ones, or the embedded defaults where unset. */
 export async function buildTestApp(config: Config, log: Logger = silentLogger) {
-  const { sql, repo } = buildDatabase(config, 5);
+  const { sql, repo, embedded } = await openDatabase(config, log);
   await migrate(sql);
   const storage = buildStorage(config);
   await storage.ensureReady();
@@ -20,12 +23,14 @@ export async function buildTestApp(config: Config, log: Logger = silentLogger) {
   const app = createApp(
     buildAppDeps(config, { repo, storage, publisher, log, metrics, checks, isShuttingDown: () => false, version: "test", admin: { sql, password: ADMIN_TEST_PASSWORD } }),
   );
-  const s3 = new S3Client({
-    endpoint: config.s3.endpoint,
-    region: config.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
-  });
+  const s3 = config.s3
+    ? new S3Client({
+        endpoint: config.s3.endpoint,
+        region: config.s3.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
+      })
+    : null;
   return {
     app,
     sql,
@@ -33,15 +38,20 @@ export async function buildTestApp(config: Config, log: Logger = silentLogger) {
     storage,
     publisher,
     metrics,
-    /** Keys currently in the bucket. */
+    /** Keys currently stored (in the bucket, or under DATA_DIR/images). */
     async objectKeys(): Promise<string[]> {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: config.s3.bucket }));
-      return (out.Contents ?? []).map((o) => o.Key!);
+      if (s3) {
+        const out = await s3.send(new ListObjectsV2Command({ Bucket: config.s3!.bucket }));
+        return (out.Contents ?? []).map((o) => o.Key!);
+      }
+      const files = await readdir(join(config.dataDir, "images", "ads")).catch(() => [] as string[]);
+      return files.filter((f) => !f.endsWith(".tmp")).map((f) => `ads/${f}`);
     },
     async close() {
       await publisher.close();
       await sql.end();
-      s3.destroy();
+      await embedded?.close();
+      s3?.destroy();
     },
   };
 }

@@ -4,6 +4,9 @@
  * Imagga/Mailgun doubles.
  */
 import amqp from "amqplib";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { loadConfig, type Config } from "../../src/config";
 import { startImaggaDouble } from "../doubles/imagga";
@@ -85,15 +88,27 @@ export function testEnv(parts: { databaseUrl: string; queue: string; bucket: str
   };
 }
 
-/** Everything a test file needs: a database, names, doubles and a matching Config. */
-export async function startTestStack(extra: Record<string, string> = {}) {
-  const db = await createTestDatabase();
+export type StackMode = "real" | "embedded";
+
+/**
+ * Everything a test file needs: a database, names, doubles and a matching Config. In "embedded"
+ * mode the database, storage and queue are the embedded defaults (PGlite, files and the
+ * in-process queue under a temporary DATA_DIR); Imagga and Mailgun stay the doubles, so the same
+ * scenarios can run over both.
+ */
+export async function startTestStack(extra: Record<string, string> = {}, mode: StackMode = "real") {
+  const db = mode === "real" ? await createTestDatabase() : { url: "", drop: async () => {} };
   const imagga = startImaggaDouble();
   const mailgun = startMailgunDouble();
   const id = suffix();
   const queue = `test.ads.${id}`;
   const bucket = `test-ads-${id}`;
-  const env = testEnv({ databaseUrl: db.url, queue, bucket, imaggaUrl: imagga.url, mailgunUrl: mailgun.url }, extra);
+  const dataDir = mkdtempSync(join(tmpdir(), "ad-service-data-"));
+  let env: Record<string, string> = { ...testEnv({ databaseUrl: db.url, queue, bucket, imaggaUrl: imagga.url, mailgunUrl: mailgun.url }, extra), DATA_DIR: dataDir };
+  if (mode === "embedded") {
+    const { DATABASE_URL, AMQP_URL, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_BUCKET, ...rest } = env;
+    env = rest;
+  }
   const config: Config = loadConfig(env);
   return {
     env,
@@ -102,11 +117,13 @@ export async function startTestStack(extra: Record<string, string> = {}) {
     mailgun,
     queue,
     bucket,
+    mode,
     async stop() {
       imagga.stop();
       mailgun.stop();
-      await deleteQueues(queue, config.retryDelaysMs);
+      if (mode === "real") await deleteQueues(queue, config.retryDelaysMs);
       await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,109 @@
+import type { Logger } from "./logger";
+import type { AdConsumer, AdMessage, AdPublisher, Outcome } from "./queue";
+
+/**
+ * The embedded default queue between the HTTP side and the worker thread of one process. Same
+ * contract as RabbitMQ's: at-least-once, bounded concurrency, retries after their backoff,
+ * dead-lettering (the handler has already marked the ad failed). Nothing is kept only in memory:
+ * the database is the source of truth, and the sweeper re-dispatches every pending ad that is due
+ * (after a crash, a restart, or a dispatch lost while the worker was starting).
+ */
+export class LocalConsumer implements AdConsumer {
+  private handle: ((msg: AdMessage) => Promise<Outcome>) | null = null;
+  private readonly ready: AdMessage[] = [];
+  /** Ids queued or in flight: a second dispatch of the same id is redundant. */
+  private readonly known = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private stopping = false;
+  deadLettered = 0;
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly log: Logger,
+  ) {}
+
+  async start(handle: (msg: AdMessage) => Promise<Outcome>): Promise<void> {
+    this.handle = handle;
+    this.pump();
+  }
+
+  /** Queues an ad id (from intake, an operator action or the sweeper). */
+  dispatch(adId: string, retries = 0): void {
+    if (this.stopping || this.known.has(adId)) return;
+    this.known.add(adId);
+    this.ready.push({ adId, retries });
+    this.pump();
+  }
+
+  /** Messages waiting (for metrics). */
+  get depth(): number {
+    return this.ready.length;
+  }
+
+  private pump(): void {
+    while (this.handle && !this.stopping && this.inFlight.size < this.concurrency && this.ready.length) {
+      const msg = this.ready.shift()!;
+      const p = this.process(msg).finally(() => {
+        this.inFlight.delete(p);
+        this.pump();
+      });
+      this.inFlight.add(p);
+    }
+  }
+
+  private async process(msg: AdMessage): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.handle!(msg);
+    } catch (err) {
+      this.log.error("handler threw; retrying in 5 s", { ad_id: msg.adId, err });
+      outcome = { kind: "retry", delayMs: 5000 };
+    }
+    this.known.delete(msg.adId);
+    if (outcome.kind === "retry" && !this.stopping) {
+      const delay = Math.round(outcome.delayMs * (0.8 + Math.random() * 0.2));
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.dispatch(msg.adId, msg.retries + 1);
+      }, delay);
+      this.timers.add(timer);
+    } else if (outcome.kind === "dead") {
+      this.deadLettered++;
+      this.log.warn("ad dead-lettered", { ad_id: msg.adId, reason: outcome.reason });
+    }
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.ready.length = 0;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, timeoutMs))]);
+  }
+}
+
+/**
+ * The HTTP side's end of the in-process queue: hands ids to the worker thread. Until the worker
+ * is attached, dispatches are dropped, which is safe: the ad is committed and the sweeper finds it.
+ */
+export class LocalPublisher implements AdPublisher {
+  sink: ((adId: string) => void) | null = null;
+
+  async publishAdSubmitted(adId: string): Promise<void> {
+    this.sink?.(adId);
+  }
+
+  async ping(): Promise<void> {
+    if (!this.sink) throw new Error("the worker thread is not running");
+  }
+
+  /** There is no broker to ask; the worker thread's metrics carry the in-memory depth. */
+  async depths(): Promise<{ work: number; dead: number } | null> {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    this.sink = null;
+  }
+}
