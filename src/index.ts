@@ -134,14 +134,14 @@ function adminPasswordFor(config: Config): () => string {
 /** The human start-up banner (stderr; the JSON "started" line carries the same facts). */
 function banner(config: Config, role: Role, port: number, withWorker: boolean, ms: number): string {
   const b = backends(config);
-  const where = (real: boolean, embedded: string) => (real ? "real" : `embedded: ${embedded}`);
+  const row = (label: string, name: string, real: boolean, embedded: string) => `  ${label.padEnd(10)} ${real ? `${name} (real)` : `${name} — ${embedded}`}`;
   const lines = [
     `ad-service ${pkg.version} (${role}) listening on port ${port} after ${ms} ms`,
-    `  Database   ${b.database.padEnd(28)} ${where(!!config.databaseUrl, `${config.dataDir}/pg`)}`,
-    `  Storage    ${b.storage.padEnd(28)} ${where(!!config.s3, `${config.dataDir}/images`)}`,
-    `  Queue      ${b.queue.padEnd(28)} ${where(!!config.amqpUrl, "between the HTTP side and the worker thread")}`,
-    `  Tagger     ${b.tagger.padEnd(28)} ${where(!!config.imagga, `COCO detector, no network; accepts vehicle >= ${config.vehicleMinConfidence}`)}`,
-    `  Mail       ${b.mail.padEnd(28)} ${where(!!config.mailgun, "stored in the outbox (dashboard), nothing is sent")}`,
+    row("Database", b.database, !!config.databaseUrl, `${config.dataDir}/pg`),
+    row("Storage", b.storage, !!config.s3, `${config.dataDir}/images`),
+    row("Queue", b.queue, !!config.amqpUrl, "HTTP side → worker thread"),
+    row("Tagger", b.tagger, !!config.imagga, `COCO detector, no network, accepts vehicle ≥ ${config.vehicleMinConfidence}`),
+    row("Mail", b.mail, !!config.mailgun, "kept in the dashboard's Outbox, nothing is sent"),
   ];
   if (role !== "worker") {
     lines.push(`  Post an ad ${config.publicBaseUrl}/`, `  API        ${config.publicBaseUrl}/ads  (docs: ${config.publicBaseUrl}/swagger)`, `  Dashboard  ${config.publicBaseUrl}/admin`);
