@@ -1,6 +1,6 @@
 import type postgres from "postgres";
 import type { Sql } from "./database";
-import { asDatabaseError } from "./database";
+import { withDatabaseErrors } from "./database";
 import type { Tag } from "./tagger";
 
 export type AdState = "pending" | "review" | "accepted" | "rejected" | "failed";
@@ -80,12 +80,8 @@ export interface DecisionRecord {
 export class AdRepository {
   constructor(private readonly sql: Sql) {}
 
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw asDatabaseError(err);
-    }
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    return withDatabaseErrors(fn);
   }
 
   /** Throws if the database cannot answer. */

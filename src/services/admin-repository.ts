@@ -1,7 +1,7 @@
 import type { AdRow, AdState, EmailDraft, EmailRow } from "./ad-repository";
 import { insertEmail } from "./ad-repository";
 import type { Sql } from "./database";
-import { asDatabaseError } from "./database";
+import { withDatabaseErrors } from "./database";
 import type { Tag } from "./tagger";
 
 export const ADMIN_TABS = ["pending", "review", "accepted", "rejected", "failed"] as const;
@@ -67,12 +67,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class AdminRepository {
   constructor(private readonly sql: Sql) {}
 
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw asDatabaseError(err);
-    }
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    return withDatabaseErrors(fn);
   }
 
   /** Ads per state (every tab's count in one query). */

@@ -69,3 +69,12 @@ export function asDatabaseError(err: unknown): unknown {
     typeof e.code !== "string" || /^(08|57P|53|40|58)/.test(e.code) || /ECONNREFUSED|ECONNRESET|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)/.test(e.code);
   return new DependencyError("database", e.message ?? String(err), transient, e.code ?? "error", { cause: err });
 }
+
+/** Runs a query function, turning any database failure into a DependencyError. */
+export async function withDatabaseErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asDatabaseError(err);
+  }
+}

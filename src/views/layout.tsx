@@ -13,10 +13,14 @@ export interface PageProps {
   title: string;
   /** Extra attributes on <body>, e.g. `{"hx-headers:inherited": '{"X-CSRF-Token":"…"}'}` (escaped). */
   bodyAttrs?: Record<string, string>;
+  /** The stylesheet's URL (default: the public pages' app.css). */
+  stylesheet?: string;
+  /** Further scripts (same-origin URLs, loaded deferred after htmx). */
+  scripts?: string[];
 }
 
 /** A complete HTML document: head with the CSS, htmx and its config, and `children` as the body. */
-export function Page({ title, bodyAttrs, children }: PropsWithChildren<PageProps>): string {
+export function Page({ title, bodyAttrs, stylesheet, scripts, children }: PropsWithChildren<PageProps>): string {
   return (
     "<!doctype html>" +
     (
@@ -26,9 +30,12 @@ export function Page({ title, bodyAttrs, children }: PropsWithChildren<PageProps
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="htmx-config" content={HTMX_CONFIG} />
           <title safe>{title}</title>
-          <link rel="stylesheet" href={assetUrl("app.css")} />
+          <link rel="stylesheet" href={stylesheet ?? assetUrl("app.css")} />
           <link rel="icon" type="image/svg+xml" href={assetUrl("favicon.svg")} />
           <script src={assetUrl("htmx.min.js")} defer></script>
+          {(scripts ?? []).map((src) => (
+            <script src={src} defer></script>
+          ))}
         </head>
         <body {...bodyAttrs}>{children}</body>
       </html>

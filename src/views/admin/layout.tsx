@@ -1,6 +1,5 @@
 import { Html, type PropsWithChildren } from "@kitajs/html";
-import { assetUrl } from "../assets/manifest";
-import { HTMX_CONFIG } from "../layout";
+import { Page } from "../layout";
 
 export type AdminSection = "queue" | "overview" | "outbox";
 
@@ -11,22 +10,9 @@ export async function htmlResponse(body: JSX.Element, init: { status?: number; h
 
 function Document({ title, children, bodyAttrs }: PropsWithChildren<{ title: string; bodyAttrs?: Record<string, string> }>) {
   return (
-    <>
-      {"<!doctype html>"}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="htmx-config" content={HTMX_CONFIG} />
-          <title safe>{title}</title>
-          <link rel="stylesheet" href="/admin-assets/admin.css" />
-          <link rel="icon" type="image/svg+xml" href={assetUrl("favicon.svg")} />
-          <script src={assetUrl("htmx.min.js")} defer></script>
-          <script src="/admin-assets/admin.js" defer></script>
-        </head>
-        <body {...(bodyAttrs ?? {})}>{children}</body>
-      </html>
-    </>
+    <Page title={title} bodyAttrs={bodyAttrs} stylesheet="/admin-assets/admin.css" scripts={["/admin-assets/admin.js"]}>
+      {children}
+    </Page>
   );
 }
 
