@@ -3,7 +3,8 @@
  * `@vladmandic/human`) run with TensorFlow.js on its WebAssembly backend. No network, no native
  * modules: the model, its weights and the .wasm binaries are embedded in the executable, and
  * images are decoded with pure-JS decoders (JPEG: jpeg-js, PNG: pngjs, GIF: a small decoder
- * below). WebP is not decoded: it gets no tags (so the ad is rejected).
+ * below). WebP is not decoded: that is a permanent tagger error, so the ad ends `failed` for an
+ * operator to decide (a wrong automatic rejection would be worse).
  *
  * Output is shaped like Imagga's: `{ name, confidence 0..100 }`, sorted by confidence. Every COCO
  * class detected above `SCORE_FLOOR` becomes a tag (score × 100, best box per class); a vehicle
@@ -183,8 +184,8 @@ export class OfflineTagger implements ImageTagger {
       });
     }
     if (!image) {
-      this.log?.warn("offline tagger: image format not decoded offline, no tags", { contentType });
-      return [];
+      // Not a rejection: nothing was looked at. The ad goes to `failed`, where an operator sees it.
+      throw new DependencyError("tagger", "the offline tagger cannot read WebP images; an operator must decide", false, "unsupported_format");
     }
     const scores = await this.detect(toModelInput(image, this.inputSize));
     const tags = toTags(scores, { vehicleOnTop: this.vehicleOnTop });

@@ -118,9 +118,12 @@ describe("OfflineTagger on unusual input", () => {
     expect(Array.from(img.data.subarray(4, 8))).toEqual([0, 0, 255, 255]); // colour 1: blue
   });
 
-  test("WebP is not decoded offline: no tags (so the ad is rejected), no error", async () => {
+  test("WebP is not decoded offline: a permanent error (the ad goes to an operator), not a silent rejection", async () => {
     const webp = Uint8Array.from([...new TextEncoder().encode("RIFF"), 30, 0, 0, 0, ...new TextEncoder().encode("WEBPVP8 "), ...new Array(18).fill(0)]);
-    expect(await tagger.tag(webp, "image/webp")).toEqual([]);
+    const err = await tagger.tag(webp, "image/webp").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DependencyError);
+    expect((err as DependencyError).transient).toBe(false);
+    expect((err as DependencyError).reason).toBe("unsupported_format");
   });
 
   test("bytes that are no image at all are a permanent tagger error", async () => {
