@@ -193,10 +193,10 @@ export function adminRoutes(deps: AdminDeps) {
       .get(
         "/admin/ads/:id/image",
         async ({ params }) => {
-          const d = isAdId(params.id) ? await deps.admin.detail(params.id) : null;
-          const obj = d ? await deps.storage.get(d.ad.image_key) : null;
-          if (!d || !obj) return new Response("Not found", { status: 404 });
-          return new Response(obj.bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": d.ad.image_content_type, "cache-control": "private, max-age=300" } });
+          const ad = await deps.admin.imageOf(params.id);
+          const obj = ad ? await deps.storage.get(ad.image_key) : null;
+          if (!ad || !obj) return new Response("Not found", { status: 404 });
+          return new Response(obj.bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": ad.image_content_type, "cache-control": "private, max-age=300" } });
         },
         { detail: { hide: true } },
       )

@@ -102,6 +102,15 @@ export class AdminRepository {
     });
   }
 
+  /** Where an ad's image is stored, whatever its state (operators see every image). */
+  imageOf(id: string): Promise<{ image_key: string; image_content_type: string } | null> {
+    return this.run(async () => {
+      if (!UUID.test(id)) return null;
+      const [row] = await this.sql<{ image_key: string; image_content_type: string }[]>`select image_key, image_content_type from ads where id = ${id}`;
+      return row ?? null;
+    });
+  }
+
   /** Everything about one ad: the row, its history, its e-mails and its processing errors. */
   detail(id: string): Promise<{ ad: AdRow; events: AdEvent[]; emails: EmailRow[]; errors: ProcessingErrorRow[] } | null> {
     return this.run(async () => {
