@@ -1,4 +1,4 @@
-import type { AdRepository, AdRow, ErrorFacts } from "../services/ad-repository";
+import type { AdRepository, AdRow, EmailRow, ErrorFacts } from "../services/ad-repository";
 import { decideFromTags, type DecisionRule } from "../services/decision";
 import { describeError, DependencyError, isTransient } from "../services/errors";
 import type { Failpoints } from "../services/failpoints";
@@ -63,16 +63,18 @@ async function handle(deps: HandlerDeps, msg: AdMessage): Promise<Outcome> {
       log.warn("message for an unknown ad dropped");
       return { kind: "done" };
     }
-    if (ad.state === "pending") await decide(deps, ad, log);
+    // The decision comes back with its e-mail already leased to us (no second round trip).
+    let claimed: EmailRow[] | null = null;
+    if (ad.state === "pending") claimed = await decide(deps, ad, log);
     else log.debug("ad already decided; skipping tagging", { state: ad.state });
-    if (ad.state !== "failed") await deliverEmails(deps, msg.adId, log);
+    if (ad.state !== "failed") await deliverEmails(deps, msg.adId, log, claimed);
     return { kind: "done" };
   } catch (err) {
     return onFailure(deps, msg, ad, err, log);
   }
 }
 
-async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<void> {
+async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailRow[] | null> {
   const started = performance.now();
   const obj = await deps.storage.get(ad.image_key);
   if (!obj) throw new DependencyError("storage", "the ad's image is missing from storage", false, "missing");
@@ -81,7 +83,7 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<void> 
   await deps.failpoint?.("worker.after-tagging");
   const d = decideFromTags(tags, deps.rule);
   const top = [...tags].sort((a, b) => b.confidence - a.confidence).slice(0, 3);
-  const won = await deps.repo.recordDecision(ad.id, {
+  const { won, email } = await deps.repo.decideAndClaim(ad.id, {
     state: d.state,
     category: d.category,
     tags,
@@ -95,16 +97,18 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<void> 
             ? `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} in the review band [${deps.rule.reviewMinConfidence}, ${deps.rule.minConfidence})`
             : `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} < ${deps.rule.minConfidence}`,
     email: d.state === "accepted" ? acceptedEmail(ad, d.category, deps.publicBaseUrl) : d.state === "rejected" ? rejectedEmail(ad) : null,
-  });
+  }, deps.emailLeaseMs);
   await deps.failpoint?.("worker.after-decision");
   const ms = Math.round(performance.now() - started);
   if (won) deps.metrics.decided.inc({ outcome: d.state, by: "auto" });
   if (won) log.info("ad decided", { state: d.state, category: d.category, vehicle_confidence: d.vehicleConfidence, top_tags: top, ms });
   else log.info("ad was decided elsewhere meanwhile; keeping that decision", { ms });
+  // Lost the race: whoever decided queued the e-mail; claim it the usual way.
+  return won ? (email ? [email] : []) : null;
 }
 
-async function deliverEmails(deps: HandlerDeps, adId: string, log: Logger): Promise<void> {
-  const claimed = await deps.repo.claimEmails(adId, deps.emailLeaseMs);
+async function deliverEmails(deps: HandlerDeps, adId: string, log: Logger, preclaimed: EmailRow[] | null): Promise<void> {
+  const claimed = preclaimed ?? (await deps.repo.claimEmails(adId, deps.emailLeaseMs));
   for (const e of claimed) {
     let providerId: string;
     try {

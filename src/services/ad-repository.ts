@@ -120,21 +120,42 @@ export class AdRepository {
    * nothing) when the ad was no longer pending — a duplicate delivery or an operator got there first.
    */
   recordDecision(id: string, d: DecisionRecord): Promise<boolean> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        const rows = await tx`
-          update ads set state = ${d.state}, category = ${d.category}, tags = ${tx.json(d.tags as never)},
+    return this.decideAndClaim(id, d, null).then((r) => r.won);
+  }
+
+  /**
+   * recordDecision in ONE statement (the worker's hot path: one round trip instead of six), and,
+   * with `leaseMs`, the new e-mail is created already leased to the caller, who sends it next.
+   * Data-modifying CTEs run in one snapshot and commit together: all or nothing.
+   */
+  decideAndClaim(id: string, d: DecisionRecord, leaseMs: number | null): Promise<{ won: boolean; email: EmailRow | null }> {
+    return this.run(async () => {
+      const sql = this.sql;
+      const e = d.email;
+      const claim = leaseMs !== null;
+      const rows = await sql<Array<{ won_id: string } & Partial<EmailRow>>>`
+        with upd as (
+          update ads set state = ${d.state}, category = ${d.category}, tags = ${sql.json(d.tags as never)},
                  decided_by = ${d.state === "review" ? null : d.actor}, decided_at = ${d.state === "review" ? null : new Date()},
                  decision_reason = ${d.reason}, updated_at = now(), last_error = null
            where id = ${id} and state = 'pending'
-          returning id`;
-        if (rows.length === 0) return false;
-        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
-                 values (${id}, 'pending', ${d.state}, ${d.actor}, ${d.reason})`;
-        if (d.email) await insertEmail(tx, id, d.email);
-        return true;
-      }),
-    );
+          returning id
+        ), ev as (
+          insert into ad_events (ad_id, from_state, to_state, actor, reason)
+          select id, 'pending', ${d.state}, ${d.actor}, ${d.reason} from upd
+        ), em as (
+          insert into emails (ad_id, kind, to_address, subject, body_text, body_html, status, attempts, lease_until)
+          select id, ${e?.kind ?? "rejected"}, ${e?.to ?? ""}, ${e?.subject ?? ""}, ${e?.text ?? ""}, ${e?.html ?? ""},
+                 ${claim ? "sending" : "queued"}, ${claim ? 1 : 0},
+                 ${claim ? sql`now() + ${leaseMs} * interval '1 millisecond'` : null}
+            from upd where ${e !== null}
+          returning *
+        )
+        select upd.id as won_id, em.* from upd left join em on true`;
+      const row = rows[0];
+      if (!row) return { won: false, email: null };
+      return { won: true, email: row.id ? (row as unknown as EmailRow) : null };
+    });
   }
 
   /** Counts a failed attempt on a pending ad, records the error, and says when it is due again. */

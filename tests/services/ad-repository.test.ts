@@ -70,6 +70,22 @@ describe("AdRepository", () => {
     expect((await repo.eventsFor(id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
   });
 
+  test("decideAndClaim: one statement decides, audits and returns the e-mail already leased to the caller", async () => {
+    const id = await newAd();
+    const first = await repo.decideAndClaim(id, decision("accepted", id), 60_000);
+    expect(first.won).toBe(true);
+    expect(first.email).toMatchObject({ ad_id: id, status: "sending", attempts: 1, kind: "rejected" });
+    expect(await repo.claimEmails(id, 60_000)).toEqual([]); // leased to the first caller
+    const again = await repo.decideAndClaim(id, decision("rejected", id), 60_000);
+    expect(again).toEqual({ won: false, email: null });
+    expect((await repo.eventsFor(id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
+    expect(await repo.emailsFor(id)).toHaveLength(1);
+    // Held for review: decided, no e-mail.
+    const held = await newAd();
+    expect(await repo.decideAndClaim(held, { ...decision("accepted", held), state: "review", category: null, email: null }, 60_000)).toEqual({ won: true, email: null });
+    expect(await repo.get(held)).toMatchObject({ state: "review", decided_at: null });
+  });
+
   test("concurrent decisions on one ad: exactly one wins", async () => {
     const id = await newAd();
     const results = await Promise.all([1, 2, 3, 4].map(() => repo.recordDecision(id, decision("rejected", id))));
