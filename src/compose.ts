@@ -13,7 +13,7 @@ import { AdminRepository } from "./services/admin-repository";
 import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./services/amqp-queue";
 import { connectDatabase, type Sql } from "./services/database";
 import { failpoints } from "./services/failpoints";
-import { ImaggaTagger } from "./services/imagga-tagger";
+import { ImaggaTagger, Semaphore } from "./services/imagga-tagger";
 import type { Logger } from "./services/logger";
 import { MailgunMailer } from "./services/mailgun-mailer";
 import type { MetricsSnapshot } from "./services/metrics";
@@ -38,7 +38,7 @@ const EMBEDDED_POOL_MAX = 4;
  *  query at a time), so its pools stay small; a real server gets a pool per thread sized to the work. */
 export function poolSize(config: Config, thread: "main" | "worker"): number {
   if (!config.databaseUrl) return EMBEDDED_POOL_MAX;
-  return thread === "main" ? 10 : Math.min(config.workerConcurrency + 2, 20);
+  return thread === "main" ? 10 : Math.min(inFlight(config) + 2, 24);
 }
 
 /** The database pool and the repository over it (`url` overrides the configured one). */
@@ -73,11 +73,19 @@ export function buildPublisher(config: Config, log: Logger): AmqpPublisher | Loc
   return config.amqpUrl ? new AmqpPublisher(amqpOptions(config, config.amqpUrl, log), config.publishTimeoutMs) : new LocalPublisher();
 }
 
+/**
+ * Messages a worker holds at once: twice the tagging concurrency, so that one ad's download,
+ * decision and e-mail overlap another's tagging and the tagger (the slow, paid step) never idles.
+ */
+export function inFlight(config: Config): number {
+  return config.workerConcurrency * 2;
+}
+
 /** The worker side's consumer: RabbitMQ, or the in-process queue. */
 export function buildConsumer(config: Config, log: Logger): AmqpConsumer | LocalConsumer {
   return config.amqpUrl
-    ? new AmqpConsumer(amqpOptions(config, config.amqpUrl, log), config.workerConcurrency, config.publishTimeoutMs)
-    : new LocalConsumer(config.workerConcurrency, log);
+    ? new AmqpConsumer(amqpOptions(config, config.amqpUrl, log), inFlight(config), config.publishTimeoutMs)
+    : new LocalConsumer(inFlight(config), log);
 }
 
 /** The image tagger: Imagga, or the offline detector (loaded on first use, in the thread that tags). */
@@ -111,10 +119,12 @@ export function buildHandlerDeps(
   storage: ImageStorage,
   tagger: ImageTagger = buildTagger(config, log),
 ): HandlerDeps {
+  // WORKER_CONCURRENCY bounds the tagging calls; the rest of a message's work runs beside them.
+  const gate = new Semaphore(config.workerConcurrency);
   return {
     repo,
     storage,
-    tagger,
+    tagger: { tag: (bytes, contentType) => gate.run(() => tagger.tag(bytes, contentType)) },
     mailer: buildMailer(config, log),
     log,
     metrics,

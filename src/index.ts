@@ -146,7 +146,7 @@ function banner(config: Config, role: Role, port: number, withWorker: boolean, m
   if (role !== "worker") {
     lines.push(`  Post an ad ${config.publicBaseUrl}/`, `  API        ${config.publicBaseUrl}/ads  (docs: ${config.publicBaseUrl}/swagger)`, `  Dashboard  ${config.publicBaseUrl}/admin`);
   }
-  lines.push(`  Worker     ${withWorker ? `${config.workerConcurrency} at a time` : "not in this process"}`);
+  lines.push(`  Worker     ${withWorker ? `tags ${config.workerConcurrency} ads at a time` : "not in this process"}`);
   if (generatedPassword) lines.push(`  ADMIN_PASSWORD was not set; generated for this run (shown once): ${generatedPassword}`);
   return `\n${lines.join("\n")}\n\n`;
 }
