@@ -33,6 +33,9 @@ export interface AdRow {
   updated_at: Date;
 }
 
+/** The columns the public routes read. */
+export type PublicAdRow = Pick<AdRow, "id" | "state" | "description" | "category" | "image_key" | "image_content_type" | "created_at" | "decided_at">;
+
 export interface NewAd {
   id: string;
   description: string;
@@ -104,6 +107,18 @@ export class AdRepository {
         return row!;
       }),
     );
+  }
+
+  /**
+   * Only what the public may see of an ad (no e-mail, no tags): the status route's one query.
+   * Narrower than `get`, so the poster's address never even reaches the public code path.
+   */
+  getPublic(id: string): Promise<PublicAdRow | null> {
+    return this.run(async () => {
+      const [row] = await this.sql<PublicAdRow[]>`
+        select id, state, description, category, image_key, image_content_type, created_at, decided_at from ads where id = ${id}`;
+      return row ?? null;
+    });
   }
 
   /** The ad with this id, or null. */

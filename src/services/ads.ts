@@ -1,4 +1,4 @@
-import type { AdRepository, AdRow } from "./ad-repository";
+import type { AdRepository, AdRow, PublicAdRow } from "./ad-repository";
 import { DependencyError, InputError } from "./errors";
 import type { Failpoints } from "./failpoints";
 import type { Logger } from "./logger";
@@ -84,7 +84,7 @@ export interface PublicAd {
 }
 
 /** Maps a row to its public view; `failed` is shown as pending (an operator will look at it). */
-export function toPublicAd(row: AdRow): PublicAd {
+export function toPublicAd(row: PublicAdRow): PublicAd {
   const base = { id: row.id, created_at: row.created_at.toISOString() };
   if (row.state === "accepted") {
     return {
@@ -102,9 +102,9 @@ export function toPublicAd(row: AdRow): PublicAd {
 }
 
 /** Looks an ad up by its public id; null when there is no such ad (or the id is malformed). */
-export async function findAd(repo: AdRepository, id: string): Promise<AdRow | null> {
+export async function findAd(repo: AdRepository, id: string): Promise<PublicAdRow | null> {
   if (!isAdId(id)) return null;
-  return repo.get(id);
+  return repo.getPublic(id);
 }
 
 /** The image of an accepted ad, or null (unknown, not accepted, or missing from storage). */
