@@ -94,19 +94,21 @@ export class AdRepository {
     });
   }
 
-  /** Stores a new pending ad and its "submitted" history entry in one transaction. */
+  /** Stores a new pending ad and its "submitted" history entry, atomically, in one statement. */
   insert(ad: NewAd): Promise<AdRow> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        const [row] = await tx<AdRow[]>`
+    return this.run(async () => {
+      const [row] = await this.sql<AdRow[]>`
+        with a as (
           insert into ads (id, description, email, image_key, image_content_type, image_bytes)
           values (${ad.id}, ${ad.description}, ${ad.email}, ${ad.imageKey}, ${ad.imageContentType}, ${ad.imageBytes})
-          returning *`;
-        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
-                 values (${ad.id}, null, 'pending', 'poster', 'submitted')`;
-        return row!;
-      }),
-    );
+          returning *
+        ), ev as (
+          insert into ad_events (ad_id, from_state, to_state, actor, reason)
+          select id, null, 'pending', 'poster', 'submitted' from a
+        )
+        select * from a`;
+      return row!;
+    });
   }
 
   /**
