@@ -2,7 +2,7 @@ import { Html } from "@kitajs/html";
 import type { AdEvent, ProcessingErrorRow } from "../../services/admin-repository";
 import type { AdRow, EmailRow } from "../../services/ad-repository";
 import { defaultCategory } from "../../services/moderation";
-import { ConfidenceBar, StateBadge, Time } from "./parts";
+import { ConfidenceBar, EmailDelivery, StateBadge, Time } from "./parts";
 
 export interface DetailProps {
   ad: AdRow;
@@ -172,19 +172,7 @@ export function AdDetail(p: DetailProps) {
                 <tr>
                   <td safe>{e.kind}</td>
                   <td safe>{e.subject}</td>
-                  <td>
-                    <StateBadge state={e.status} />
-                    {e.last_error ? (
-                      <div class="error-text" safe>
-                        {e.last_error}
-                      </div>
-                    ) : (
-                      ""
-                    )}
-                  </td>
-                  <td>
-                    <code safe>{e.provider_id ?? "–"}</code>
-                  </td>
+                  <EmailDelivery email={e} />
                   <td class="num">{String(e.attempts)}</td>
                   <td>
                     <Time at={e.sent_at} />

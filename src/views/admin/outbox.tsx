@@ -1,6 +1,6 @@
 import { Html } from "@kitajs/html";
 import type { OutboxRow } from "../../services/admin-repository";
-import { StateBadge, Time } from "./parts";
+import { EmailDelivery, Time } from "./parts";
 
 /** Every e-mail the service sent or means to send, newest first. */
 export function OutboxView({ rows, more, status }: { rows: OutboxRow[]; more: boolean; status?: string }) {
@@ -37,19 +37,7 @@ export function OutboxView({ rows, more, status }: { rows: OutboxRow[]; more: bo
                 </td>
                 <td safe>{e.to_address}</td>
                 <td safe>{e.subject}</td>
-                <td>
-                  <StateBadge state={e.status} />
-                  {e.last_error ? (
-                    <div class="error-text" safe>
-                      {e.last_error}
-                    </div>
-                  ) : (
-                    ""
-                  )}
-                </td>
-                <td>
-                  <code safe>{e.provider_id ?? "–"}</code>
-                </td>
+                <EmailDelivery email={e} />
                 <td>
                   <a href={`/admin/ads/${e.ad_id}`} safe>
                     {e.ad_description}

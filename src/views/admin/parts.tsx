@@ -1,4 +1,5 @@
 import { Html } from "@kitajs/html";
+import type { EmailRow } from "../../services/ad-repository";
 import type { Tag } from "../../services/tagger";
 
 /** "3 min ago" style age. */
@@ -62,5 +63,26 @@ export function ConfidenceBar({ tag, threshold, highlight }: { tag: Tag; thresho
       </svg>
       <span class="bar-value">{tag.confidence.toFixed(1)}</span>
     </div>
+  );
+}
+
+/** Two table cells: an e-mail's delivery status (with its last error) and the provider's id. */
+export function EmailDelivery({ email }: { email: Pick<EmailRow, "status" | "last_error" | "provider_id"> }) {
+  return (
+    <>
+      <td>
+        <StateBadge state={email.status} />
+        {email.last_error ? (
+          <div class="error-text" safe>
+            {email.last_error}
+          </div>
+        ) : (
+          ""
+        )}
+      </td>
+      <td>
+        <code safe>{email.provider_id ?? "–"}</code>
+      </td>
+    </>
   );
 }
