@@ -21,7 +21,8 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
   say "starting RabbitMQ"
-  rabbitmq-server -detached || true
+  # A node whose app was stopped (e.g. by an interrupted fault test) only needs start_app.
+  rabbitmqctl -q start_app >/dev/null 2>&1 || rabbitmq-server -detached || true
   for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break; sleep 1; done
 fi
 rabbitmqctl -q await_startup >/dev/null 2>&1 || true
