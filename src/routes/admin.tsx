@@ -92,12 +92,17 @@ export function adminRoutes(deps: AdminDeps) {
     );
   const asset = (path: string, type: string) => () => new Response(Bun.file(path), { headers: { "content-type": type, "cache-control": "public, max-age=3600" } });
 
-  const queue = async (csrf: string, q: { state?: unknown; q?: unknown; before?: unknown }, flash?: string) => {
-    const state = asTab(q.state);
-    const search = typeof q.q === "string" && q.q.trim() ? q.q.trim().slice(0, 200) : undefined;
-    const before = typeof q.before === "string" ? q.before : undefined;
+  /** A list view's parameters, from a query string or a form. */
+  const listParams = (q: { state?: unknown; q?: unknown; before?: unknown }) => ({
+    state: asTab(q.state),
+    search: typeof q.q === "string" && q.q.trim() ? q.q.trim().slice(0, 200) : undefined,
+    before: typeof q.before === "string" ? q.before : undefined,
+  });
+
+  const queue = async (q: { state?: unknown; q?: unknown; before?: unknown }, flash?: string) => {
+    const { state, search, before } = listParams(q);
     const [counts, list] = await Promise.all([deps.admin.counts(), deps.admin.list({ state, q: search, before: parseCursor(before), limit: PAGE_SIZE })]);
-    return { state, search, before, counts, list, body: <QueueView state={state} q={search} before={before} counts={counts} rows={list.rows} more={list.more} flash={flash} /> };
+    return <QueueView state={state} q={search} before={before} counts={counts} rows={list.rows} more={list.more} flash={flash} />;
   };
 
   const detail = async (id: string, extra: { flash?: string; error?: string } = {}) => {
@@ -157,27 +162,24 @@ export function adminRoutes(deps: AdminDeps) {
       .get(
         "/admin",
         async ({ query, session }) => {
-          const v = await queue(session!.csrf, query);
-          return page("Ads", session!.csrf, "queue", v.body);
+          return page("Ads", session!.csrf, "queue", await queue(query));
         },
         { detail: { hide: true } },
       )
       .get(
         "/admin/tabs",
         async ({ query }) => {
-          const state = asTab(query.state);
-          return htmlResponse(<Tabs state={state} q={typeof query.q === "string" ? query.q : undefined} counts={await deps.admin.counts()} />);
+          const { state, search } = listParams(query);
+          return htmlResponse(<Tabs state={state} q={search} counts={await deps.admin.counts()} />);
         },
         { detail: { hide: true } },
       )
       .get(
         "/admin/rows",
         async ({ query }) => {
-          const state = asTab(query.state);
-          const q = typeof query.q === "string" && query.q.trim() ? query.q.trim().slice(0, 200) : undefined;
-          const before = typeof query.before === "string" ? query.before : undefined;
-          const list = await deps.admin.list({ state, q, before: parseCursor(before), limit: PAGE_SIZE });
-          return htmlResponse(<Rows state={state} q={q} before={before} rows={list.rows} more={list.more} />);
+          const { state, search, before } = listParams(query);
+          const list = await deps.admin.list({ state, q: search, before: parseCursor(before), limit: PAGE_SIZE });
+          return htmlResponse(<Rows state={state} q={search} before={before} rows={list.rows} more={list.more} />);
         },
         { detail: { hide: true } },
       )
@@ -202,7 +204,7 @@ export function adminRoutes(deps: AdminDeps) {
       )
       .post(
         "/admin/ads/:id/:action",
-        async ({ params, request, session }) => {
+        async ({ params, request }) => {
           const form = await request.formData().catch(() => null);
           const id = params.id;
           let flash: string;
@@ -235,7 +237,7 @@ export function adminRoutes(deps: AdminDeps) {
       )
       .post(
         "/admin/bulk",
-        async ({ request, session }) => {
+        async ({ request }) => {
           const form = await request.formData().catch(() => null);
           const ids = (form?.getAll("ids") ?? []).filter((v): v is string => typeof v === "string" && isAdId(v)).slice(0, 200);
           const action = text(form?.get("action")) as BulkAction | undefined;
@@ -254,8 +256,7 @@ export function adminRoutes(deps: AdminDeps) {
           }
           const q = { state: text(form?.get("state")), q: text(form?.get("q")) };
           if (!isHtmx(request)) return new Response(null, { status: 303, headers: { location: `/admin?${new URLSearchParams({ state: asTab(q.state) })}` } });
-          const v = await queue(session!.csrf, q, flash);
-          return htmlResponse(v.body);
+          return htmlResponse(await queue(q, flash));
         },
         { parse: "none", detail: { hide: true } },
       )

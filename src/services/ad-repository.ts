@@ -132,18 +132,11 @@ export class AdRepository {
   }
 
   /**
-   * Decides a pending ad: state, category and raw tags in one conditional update, with the
-   * history entry and the outgoing e-mail in the same transaction. Returns false (and changes
-   * nothing) when the ad was no longer pending — a duplicate delivery or an operator got there first.
-   */
-  recordDecision(id: string, d: DecisionRecord): Promise<boolean> {
-    return this.decideAndClaim(id, d, null).then((r) => r.won);
-  }
-
-  /**
-   * recordDecision in ONE statement (the worker's hot path: one round trip instead of six), and,
-   * with `leaseMs`, the new e-mail is created already leased to the caller, who sends it next.
-   * Data-modifying CTEs run in one snapshot and commit together: all or nothing.
+   * Decides a pending ad in ONE statement: state, category and raw tags in a conditional update,
+   * the history entry and the outgoing e-mail (data-modifying CTEs: one snapshot, all or nothing).
+   * With `leaseMs` the e-mail is created already leased to the caller, who sends it next; with
+   * null it is queued. `won` is false (and nothing changes) when the ad was no longer pending — a
+   * duplicate delivery or an operator got there first.
    */
   decideAndClaim(id: string, d: DecisionRecord, leaseMs: number | null): Promise<{ won: boolean; email: EmailRow | null }> {
     return this.run(async () => {

@@ -167,13 +167,13 @@ export class OfflineTagger implements ImageTagger {
   }
 
   /** Tags one image. Calls run one at a time (one model instance). */
-  tag(bytes: Uint8Array, contentType: string): Promise<Tag[]> {
-    const run = this.queue.then(() => this.tagNow(bytes, contentType));
+  tag(bytes: Uint8Array, _contentType: string): Promise<Tag[]> { // the format is read from the bytes
+    const run = this.queue.then(() => this.tagNow(bytes));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async tagNow(bytes: Uint8Array, contentType: string): Promise<Tag[]> {
+  private async tagNow(bytes: Uint8Array): Promise<Tag[]> {
     const started = performance.now();
     let image: Rgba | null;
     try {

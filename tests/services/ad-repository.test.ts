@@ -61,8 +61,8 @@ describe("AdRepository", () => {
 
   test("a decision is recorded once: the second conditional update changes nothing", async () => {
     const id = await newAd();
-    expect(await repo.recordDecision(id, decision("accepted", id))).toBe(true);
-    expect(await repo.recordDecision(id, decision("rejected", id))).toBe(false);
+    expect(await repo.decideAndClaim(id, decision("accepted", id), null).then((r) => r.won)).toBe(true);
+    expect(await repo.decideAndClaim(id, decision("rejected", id), null).then((r) => r.won)).toBe(false);
     const ad = await repo.get(id);
     expect(ad).toMatchObject({ state: "accepted", category: "car", decided_by: "auto" });
     expect(ad!.tags).toEqual([{ name: "car", confidence: 99 }]);
@@ -88,14 +88,14 @@ describe("AdRepository", () => {
 
   test("concurrent decisions on one ad: exactly one wins", async () => {
     const id = await newAd();
-    const results = await Promise.all([1, 2, 3, 4].map(() => repo.recordDecision(id, decision("rejected", id))));
+    const results = await Promise.all([1, 2, 3, 4].map(() => repo.decideAndClaim(id, decision("rejected", id), null).then((r) => r.won)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await repo.emailsFor(id)).toHaveLength(1);
   });
 
   test("e-mails are leased: a second claim gets nothing until the lease expires or the send is recorded", async () => {
     const id = await newAd();
-    await repo.recordDecision(id, decision("rejected", id));
+    await repo.decideAndClaim(id, decision("rejected", id), null).then((r) => r.won);
     const [first] = await repo.claimEmails(id, 60_000);
     expect(first).toMatchObject({ status: "sending", attempts: 1 });
     expect(await repo.claimEmails(id, 60_000)).toEqual([]);
@@ -106,7 +106,7 @@ describe("AdRepository", () => {
 
   test("an expired lease (a sender that crashed) is taken over", async () => {
     const id = await newAd();
-    await repo.recordDecision(id, decision("rejected", id));
+    await repo.decideAndClaim(id, decision("rejected", id), null).then((r) => r.won);
     await repo.claimEmails(id, 1);
     await Bun.sleep(20);
     const again = await repo.claimEmails(id, 60_000);
@@ -131,7 +131,7 @@ describe("AdRepository", () => {
     const stale = await newAd();
     await sql`update ads set next_attempt_at = now() - interval '1 hour' where id = ${stale}`;
     const decided = await newAd();
-    await repo.recordDecision(decided, decision("rejected", decided));
+    await repo.decideAndClaim(decided, decision("rejected", decided), null).then((r) => r.won);
     await sql`update emails set next_attempt_at = now() - interval '1 hour' where ad_id = ${decided}`;
     const first = await repo.claimOverdue(60_000, 100);
     expect(first).toContain(stale);

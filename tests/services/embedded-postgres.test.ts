@@ -71,7 +71,7 @@ describe("the app's SQL on PGlite", () => {
   test("insert, get, one decision (conditional update), e-mail lease, sweeper claim with SKIP LOCKED", async () => {
     const id = await newAd();
     expect(await repo.get(id)).toMatchObject({ id, state: "pending", attempts: 0 });
-    const results = await Promise.all([1, 2, 3, 4].map(() => repo.recordDecision(id, decision(id))));
+    const results = await Promise.all([1, 2, 3, 4].map(() => repo.decideAndClaim(id, decision(id), null).then((r) => r.won)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await repo.get(id)).toMatchObject({ state: "rejected", decided_by: "auto", tags: [{ name: "tree", confidence: 99 }] });
 
