@@ -264,6 +264,16 @@ s3_user_ok() {
 	[ "$code" = "200" ]
 }
 
+# PUT a bucket and an object with our credentials (idempotent); 0 = both stored.
+s3_put() {
+	local code
+	code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X PUT --data-binary "$2" \
+		--aws-sigv4 "aws:amz:${S3_REGION}:s3" -H "x-amz-content-sha256: $(printf '%s' "$2" | sha256sum | cut -d' ' -f1)" \
+		--user "${S3_ACCESS_KEY_ID}:${S3_SECRET_ACCESS_KEY}" "${S3_ENDPOINT}/$1" 2>/dev/null)" || return 1
+	[ "$code" = "200" ]
+}
+s3_warm_up() { s3_put "adservice-warmup" "" && s3_put "adservice-warmup/ping" "ping"; }
+
 create_cluster() {
 	phase_start "creating a new cluster in ${RUN}"
 	rm -rf "$RUN"
@@ -347,6 +357,13 @@ bring_up() {
 	ensure_user || return 1
 	wait_for 30 "the S3 user to authenticate" s3_user_ok || return 1
 	phase_end "user"
+
+	# RGW creates its bucket index and data pools on the first bucket and object; on a fresh
+	# cluster that (pool creation, PG peering) can take seconds, which would otherwise land
+	# inside whichever test touches S3 first.
+	phase_start "warming up (first bucket and object create the data pools)"
+	wait_for 60 "a first bucket and object" s3_warm_up || return 1
+	phase_end "warm-up"
 }
 
 port_taken_by_other() {
