@@ -109,13 +109,18 @@ function retryDelays(env: Record<string, string>): number[] {
   return env.RETRY_DELAYS!.split(",").map((d) => Number.parseFloat(d) * (d.endsWith("ms") ? 1 : 1000));
 }
 
+/** Service settings given to the bench's own environment reach the service under test. */
+function passThrough(): Record<string, string> {
+  return Object.fromEntries(["DATABASE_POOL_SIZE"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+}
+
 /** A fresh database, queue and bucket on the real services; registered for cleanup. */
 async function realStack(extra: Record<string, string> = {}) {
   const db = await createTestDatabase();
   const id = suffix();
   const queue = `bench.ads.${id}`;
   const bucket = `bench-ads-${id}`;
-  const env = testEnv({ databaseUrl: db.url, queue, bucket, imaggaUrl: imagga.url, mailgunUrl: mailgun.url }, { PORT: "0", ...extra });
+  const env = testEnv({ databaseUrl: db.url, queue, bucket, imaggaUrl: imagga.url, mailgunUrl: mailgun.url }, { PORT: "0", ...passThrough(), ...extra });
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
   const done = async () => {
     await sql.end({ timeout: 1 }).catch(() => {});

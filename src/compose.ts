@@ -38,7 +38,7 @@ const EMBEDDED_POOL_MAX = 4;
  *  query at a time), so its pools stay small; a real server gets a pool per thread sized to the work. */
 export function poolSize(config: Config, thread: "main" | "worker"): number {
   if (!config.databaseUrl) return EMBEDDED_POOL_MAX;
-  return thread === "main" ? 10 : Math.min(inFlight(config) + 2, 24);
+  return thread === "main" ? config.databasePoolSize : Math.min(inFlight(config) + 2, 24);
 }
 
 /** The database pool and the repository over it (`url` overrides the configured one). */
@@ -48,15 +48,42 @@ export function buildDatabase(config: Config, max: number, url = config.database
   return { sql, repo: new AdRepository(sql) };
 }
 
+export interface MainDatabase {
+  sql: Sql;
+  repo: AdRepository;
+  url: string;
+  embedded: EmbeddedPostgres | null;
+  /** Ends every pool (and stops the embedded database, if any). */
+  close(): Promise<void>;
+}
+
 /**
  * The database for the main thread: the configured PostgreSQL, or the embedded one, started
  * here under DATA_DIR (it then serves the worker thread's pool too, over the same socket).
+ *
+ * On a real server the public status read (`GET /ads/:id`, the hot path) gets a pool of its own
+ * with ONE connection: postgres.js pipelines every concurrent read onto it, so PostgreSQL answers
+ * them in batches from one backend. Measured on 2 cores (bench/results/2026-11-29-optimisations.md)
+ * this beats spreading the same reads over the main pool; a slow admin query or a transaction on
+ * the main pool cannot hold the public reads up, and point reads queued behind each other cost
+ * ~0.1 ms each.
  */
-export async function openDatabase(config: Config, log: Logger): Promise<{ sql: Sql; repo: AdRepository; url: string; embedded: EmbeddedPostgres | null }> {
-  if (config.databaseUrl) return { ...buildDatabase(config, poolSize(config, "main")), url: config.databaseUrl, embedded: null };
-  const { startEmbeddedPostgres } = await import("./services/embedded-postgres");
-  const embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, "pg"), log, maxConnections: EMBEDDED_MAX_CONNECTIONS });
-  return { ...buildDatabase(config, poolSize(config, "main"), embedded.url), url: embedded.url, embedded };
+export async function openDatabase(config: Config, log: Logger): Promise<MainDatabase> {
+  let embedded: EmbeddedPostgres | null = null;
+  let url = config.databaseUrl;
+  if (!url) {
+    const { startEmbeddedPostgres } = await import("./services/embedded-postgres");
+    embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, "pg"), log, maxConnections: EMBEDDED_MAX_CONNECTIONS });
+    url = embedded.url;
+  }
+  const sql = connectDatabase({ url, max: poolSize(config, "main") });
+  // The embedded database runs one statement at a time anyway: no second pool there.
+  const reads = embedded ? sql : connectDatabase({ url, max: 1 });
+  const close = async () => {
+    await Promise.all([sql.end({ timeout: 2 }), reads === sql ? null : reads.end({ timeout: 2 })]).catch(() => {});
+    await embedded?.close().catch((err) => log.error("closing the embedded database failed", { err }));
+  };
+  return { sql, repo: new AdRepository(sql, reads), url, embedded, close };
 }
 
 /** Image storage: S3, or files under DATA_DIR/images. */

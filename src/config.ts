@@ -52,6 +52,8 @@ export interface Config {
   dataDir: string;
   /** null: the embedded PostgreSQL (PGlite) under DATA_DIR. */
   databaseUrl: string | null;
+  /** Connections of the HTTP side's PostgreSQL pool (the worker thread sizes its own pool). */
+  databasePoolSize: number;
   /** null: the in-process queue. */
   amqpUrl: string | null;
   amqpQueue: string;
@@ -195,6 +197,7 @@ export function loadConfig(env: Env): Config {
     publicBaseUrl: url("PUBLIC_BASE_URL", `http://localhost:${port}`),
     dataDir: str("DATA_DIR", "./data"),
     databaseUrl: optionalUrl("DATABASE_URL"),
+    databasePoolSize: int("DATABASE_POOL_SIZE", 10, 1, 1000),
     amqpUrl: optionalUrl("AMQP_URL"),
     amqpQueue: queueName(str("AMQP_QUEUE", "ads"), problems),
     s3: hasS3

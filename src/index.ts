@@ -176,8 +176,7 @@ async function main() {
     const applied = await migrate(sql, log);
     if (role === "migrate") {
       log.info("migrations done", { applied });
-      await sql.end({ timeout: 2 });
-      await embedded?.close();
+      await db.close();
       process.exit(0);
     }
   } catch (err) {
@@ -272,8 +271,7 @@ async function main() {
     await app.stop(false).catch(() => {});
     await worker?.stop(Math.max(1000, config.shutdownTimeoutMs - 5000));
     await publisher.close();
-    await sql.end({ timeout: 2 }).catch(() => {});
-    await embedded?.close().catch((err) => log.error("closing the embedded database failed", { err }));
+    await db.close();
     clearTimeout(hardStop);
     log.info("stopped");
     process.exit(0);

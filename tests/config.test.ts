@@ -35,6 +35,7 @@ describe("loadConfig", () => {
     expect(c.vehicleTag).toBe("vehicle");
     expect(c.vehicleMinConfidence).toBe(50);
     expect(c.workerConcurrency).toBe(8);
+    expect(c.databasePoolSize).toBe(10);
     expect(c.maxImageBytes).toBe(10 * 1024 * 1024);
     expect(c.mailFrom).toBe("ad-service <noreply@mg.example.com>");
     expect(c.publicBaseUrl).toBe("http://localhost:3000");
@@ -56,11 +57,12 @@ describe("loadConfig", () => {
   });
 
   test("rejects malformed values with a clear message", () => {
-    const p = problems({ ...minimal, PORT: "http", WORKER_CONCURRENCY: "0", VEHICLE_MIN_CONFIDENCE: "101", S3_FORCE_PATH_STYLE: "maybe", S3_ENDPOINT: "not a url", RETRY_DELAYS: "5s,soon", AMQP_QUEUE: "a b" });
+    const p = problems({ ...minimal, PORT: "http", WORKER_CONCURRENCY: "0", DATABASE_POOL_SIZE: "none", VEHICLE_MIN_CONFIDENCE: "101", S3_FORCE_PATH_STYLE: "maybe", S3_ENDPOINT: "not a url", RETRY_DELAYS: "5s,soon", AMQP_QUEUE: "a b" });
     expect(p).toEqual(
       expect.arrayContaining([
         "PORT must be an integer from 0 to 65535",
         "WORKER_CONCURRENCY must be an integer from 1 to 1000",
+        "DATABASE_POOL_SIZE must be an integer from 1 to 1000",
         "VEHICLE_MIN_CONFIDENCE must be a number from 0 to 100",
         "S3_FORCE_PATH_STYLE must be true or false",
         "S3_ENDPOINT must be an absolute URL",

@@ -81,7 +81,11 @@ export interface DecisionRecord {
 
 /** All SQL about ads, their e-mails and their history. Every failure surfaces as a DependencyError. */
 export class AdRepository {
-  constructor(private readonly sql: Sql) {}
+  /** `reads` serves the public status read (the hot path); by default the same pool. */
+  constructor(
+    private readonly sql: Sql,
+    private readonly reads: Sql = sql,
+  ) {}
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
     return withDatabaseErrors(fn);
@@ -117,7 +121,7 @@ export class AdRepository {
    */
   getPublic(id: string): Promise<PublicAdRow | null> {
     return this.run(async () => {
-      const [row] = await this.sql<PublicAdRow[]>`
+      const [row] = await this.reads<PublicAdRow[]>`
         select id, state, description, category, image_key, image_content_type, created_at, decided_at from ads where id = ${id}`;
       return row ?? null;
     });

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { openDatabase } from "../../src/compose";
+import { loadConfig } from "../../src/config";
 import { AdRepository } from "../../src/services/ad-repository";
 import { connectDatabase, migrate, MIGRATIONS, type Sql } from "../../src/services/database";
 import { DependencyError } from "../../src/services/errors";
+import { silentLogger } from "../../src/services/logger";
 import { rejectedEmail } from "../../src/services/notifications";
 import { createTestDatabase } from "../support/stack";
 
@@ -148,5 +151,33 @@ describe("AdRepository", () => {
     expect(err).toBeInstanceOf(DependencyError);
     expect(err.dependency).toBe("database");
     expect(err.transient).toBe(true);
+  });
+});
+
+describe("the main thread's database (openDatabase)", () => {
+  test("public status reads have their own connection: a held main pool does not stall them", async () => {
+    const id = await newAd();
+    const main = await openDatabase(loadConfig({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: "1" }), silentLogger);
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      // A transaction takes the main pool's only connection until `release` (as a slow dashboard query would).
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const tx = main.sql.begin(async (t) => {
+        await t`select 1`;
+        entered();
+        await held;
+      });
+      await inside;
+      // Were getPublic on the main pool it would wait for the transaction, which only ends
+      // after it: the test would hang to its time limit instead of passing.
+      const row = await main.repo.getPublic(id);
+      expect(row?.state).toBe("pending");
+      release();
+      await tx;
+    } finally {
+      await main.close();
+    }
   });
 });
