@@ -45,7 +45,7 @@ export function poolSize(config: Config, thread: "main" | "worker"): number {
 export function buildDatabase(config: Config, max: number, url = config.databaseUrl): { sql: Sql; repo: AdRepository } {
   if (!url) throw new Error("no database URL: start the embedded database first (openDatabase)");
   const sql = connectDatabase({ url, max });
-  return { sql, repo: new AdRepository(sql) };
+  return { sql, repo: new AdRepository(sql, sql, config.databaseTimeoutMs) };
 }
 
 export interface MainDatabase {
@@ -83,7 +83,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<MainDat
     await Promise.all([sql.end({ timeout: 2 }), reads === sql ? null : reads.end({ timeout: 2 })]).catch(() => {});
     await embedded?.close().catch((err) => log.error("closing the embedded database failed", { err }));
   };
-  return { sql, repo: new AdRepository(sql, reads), url, embedded, close };
+  return { sql, repo: new AdRepository(sql, reads, config.databaseTimeoutMs), url, embedded, close };
 }
 
 /** Image storage: S3, or files under DATA_DIR/images. */
@@ -199,9 +199,9 @@ export function buildAdminDeps(
   config: Config,
   parts: { sql: Sql; password: string; storage: ImageStorage; publisher: AdPublisher; log: Logger; metrics: ServiceMetrics },
 ): AdminDeps {
-  const admin = new AdminRepository(parts.sql);
+  const admin = new AdminRepository(parts.sql, config.databaseTimeoutMs);
   return {
-    auth: new AdminAuth(parts.sql, parts.password, config.adminSessionTtlMs),
+    auth: new AdminAuth(parts.sql, parts.password, config.adminSessionTtlMs, config.databaseTimeoutMs),
     admin,
     storage: parts.storage,
     moderation: { admin, publisher: parts.publisher, publicBaseUrl: config.publicBaseUrl, log: parts.log, metrics: parts.metrics },

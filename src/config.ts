@@ -54,6 +54,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Connections of the HTTP side's PostgreSQL pool (the worker thread sizes its own pool). */
   databasePoolSize: number;
+  /** How long one database call may take before it fails as transient (see withDatabaseErrors). */
+  databaseTimeoutMs: number;
   /** null: the in-process queue. */
   amqpUrl: string | null;
   amqpQueue: string;
@@ -198,6 +200,7 @@ export function loadConfig(env: Env): Config {
     dataDir: str("DATA_DIR", "./data"),
     databaseUrl: optionalUrl("DATABASE_URL"),
     databasePoolSize: int("DATABASE_POOL_SIZE", 10, 1, 1000),
+    databaseTimeoutMs: duration("DATABASE_TIMEOUT", "10s"),
     amqpUrl: optionalUrl("AMQP_URL"),
     amqpQueue: queueName(str("AMQP_QUEUE", "ads"), problems),
     s3: hasS3

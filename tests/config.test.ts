@@ -36,6 +36,7 @@ describe("loadConfig", () => {
     expect(c.vehicleMinConfidence).toBe(50);
     expect(c.workerConcurrency).toBe(8);
     expect(c.databasePoolSize).toBe(10);
+    expect(c.databaseTimeoutMs).toBe(10_000);
     expect(c.maxImageBytes).toBe(10 * 1024 * 1024);
     expect(c.mailFrom).toBe("ad-service <noreply@mg.example.com>");
     expect(c.publicBaseUrl).toBe("http://localhost:3000");

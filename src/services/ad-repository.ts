@@ -1,6 +1,5 @@
-import type postgres from "postgres";
 import type { Sql } from "./database";
-import { withDatabaseErrors } from "./database";
+import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
 import type { Tag } from "./tagger";
 
 export type AdState = "pending" | "review" | "accepted" | "rejected" | "failed";
@@ -85,10 +84,11 @@ export class AdRepository {
   constructor(
     private readonly sql: Sql,
     private readonly reads: Sql = sql,
+    private readonly timeoutMs = DEFAULT_DATABASE_TIMEOUT_MS,
   ) {}
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
-    return withDatabaseErrors(fn);
+    return withDatabaseErrors(fn, this.timeoutMs);
   }
 
   /** Throws if the database cannot answer. */
@@ -174,33 +174,35 @@ export class AdRepository {
 
   /** Counts a failed attempt on a pending ad, records the error, and says when it is due again. */
   recordAttemptFailure(id: string, error: ErrorFacts, retryInMs: number): Promise<number> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        const [row] = await tx<{ attempts: number }[]>`
+    return this.run(async () => {
+      const [row] = await this.sql<{ attempts: number }[]>`
+        with upd as (
           update ads set attempts = attempts + 1, last_error = ${error.message.slice(0, 2000)},
                  next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', updated_at = now()
            where id = ${id} and state = 'pending'
-          returning attempts`;
-        await insertError(tx, id, error);
-        return row?.attempts ?? 0;
-      }),
-    );
+          returning attempts
+        ), err as (${errorInsert(this.sql, id, error)})
+        select attempts from upd`;
+      return row?.attempts ?? 0;
+    });
   }
 
   /** Moves a pending ad to `failed` (retry budget spent or a permanent error), with a history entry. */
   markFailed(id: string, error: ErrorFacts): Promise<boolean> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        const rows = await tx`
+    return this.run(async () => {
+      const rows = await this.sql`
+        with upd as (
           update ads set state = 'failed', attempts = attempts + 1, last_error = ${error.message.slice(0, 2000)}, updated_at = now()
-           where id = ${id} and state = 'pending' returning id`;
-        await insertError(tx, id, error);
-        if (rows.length === 0) return false;
-        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
-                 values (${id}, 'pending', 'failed', 'worker', ${error.message.slice(0, 500)})`;
-        return true;
-      }),
-    );
+           where id = ${id} and state = 'pending'
+          returning id
+        ), err as (${errorInsert(this.sql, id, error)}),
+        ev as (
+          insert into ad_events (ad_id, from_state, to_state, actor, reason)
+          select id, 'pending', 'failed', 'worker', ${error.message.slice(0, 500)} from upd
+        )
+        select id from upd`;
+      return rows.length > 0;
+    });
   }
 
   /**
@@ -230,13 +232,16 @@ export class AdRepository {
 
   /** Releases an e-mail after a failed send: queued again (transient) or failed for good. */
   markEmailError(emailId: string, adId: string, error: ErrorFacts, final: boolean): Promise<void> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        await tx`update emails set status = ${final ? "failed" : "queued"}, lease_until = null,
-                        next_attempt_at = now(), last_error = ${error.message.slice(0, 2000)} where id = ${emailId}`;
-        await insertError(tx, adId, error);
-      }),
-    );
+    return this.run(async () => {
+      await this.sql`
+        with upd as (
+          update emails set status = ${final ? "failed" : "queued"}, lease_until = null,
+                 next_attempt_at = now(), last_error = ${error.message.slice(0, 2000)}
+           where id = ${emailId}
+          returning id
+        ), err as (${errorInsert(this.sql, adId, error)})
+        select count(*) from upd`;
+    });
   }
 
   /** E-mails about one ad, oldest first. */
@@ -255,36 +260,30 @@ export class AdRepository {
    * per worker copy) do not pick the same ids.
    */
   claimOverdue(overdueMs: number, limit: number): Promise<string[]> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        const ads = await tx<{ id: string }[]>`
+    return this.run(async () => {
+      const rows = await this.sql<{ id: string }[]>`
+        with due_ads as (
           update ads set next_attempt_at = now()
            where id in (select id from ads
                          where state = 'pending' and next_attempt_at < now() - ${overdueMs} * interval '1 millisecond'
                          order by next_attempt_at limit ${limit} for update skip locked)
-          returning id`;
-        const mails = await tx<{ ad_id: string }[]>`
+          returning id
+        ), due_mails as (
           update emails set status = 'queued', lease_until = null, next_attempt_at = now()
            where id in (select id from emails
                          where status in ('queued', 'sending')
                            and coalesce(lease_until, next_attempt_at) < now() - ${overdueMs} * interval '1 millisecond'
                          order by id limit ${limit} for update skip locked)
-          returning ad_id`;
-        return [...new Set([...ads.map((a) => a.id), ...mails.map((m) => m.ad_id)])];
-      }),
-    );
+          returning ad_id
+        )
+        select id from due_ads union select ad_id from due_mails`;
+      return rows.map((r) => r.id);
+    });
   }
 }
 
-type Tx = postgres.TransactionSql;
-
-/** Queues an e-mail in the outbox (always inside the transaction that decided it). */
-export async function insertEmail(tx: Tx, adId: string, e: EmailDraft): Promise<void> {
-  await tx`insert into emails (ad_id, kind, to_address, subject, body_text, body_html)
-           values (${adId}, ${e.kind}, ${e.to}, ${e.subject}, ${e.text}, ${e.html})`;
-}
-
-async function insertError(tx: Tx, adId: string | null, e: ErrorFacts): Promise<void> {
-  await tx`insert into processing_errors (ad_id, provider, reason, transient, message)
-           values (${adId}, ${e.provider}, ${e.reason.slice(0, 100)}, ${e.transient}, ${e.message.slice(0, 2000)})`;
+/** The insert of a processing error, as a fragment for a data-modifying CTE. */
+function errorInsert(sql: Sql, adId: string | null, e: ErrorFacts) {
+  return sql`insert into processing_errors (ad_id, provider, reason, transient, message)
+             values (${adId}, ${e.provider}, ${e.reason.slice(0, 100)}, ${e.transient}, ${e.message.slice(0, 2000)})`;
 }

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Sql } from "./database";
-import { asDatabaseError } from "./database";
+import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
 import { RateLimiter } from "./rate-limit";
 
 export interface AdminSession {
@@ -40,6 +40,7 @@ export class AdminAuth {
     private readonly sql: Sql,
     password: string,
     private readonly ttlMs: number,
+    private readonly timeoutMs = DEFAULT_DATABASE_TIMEOUT_MS,
   ) {
     this.passwordHash = Buffer.from(sha256(password), "hex");
   }
@@ -53,38 +54,32 @@ export class AdminAuth {
     const token = randomToken();
     const csrf = randomToken();
     const expiresAt = new Date(Date.now() + this.ttlMs);
-    try {
+    await withDatabaseErrors(async () => {
       await this.sql`insert into admin_sessions (token_hash, csrf_token, ip, expires_at) values (${sha256(token)}, ${csrf}, ${client}, ${expiresAt})`;
       if (Date.now() - this.lastPurge > 3_600_000) {
         this.lastPurge = Date.now();
         await this.sql`delete from admin_sessions where expires_at < now()`;
       }
-    } catch (err) {
-      throw asDatabaseError(err);
-    }
+    }, this.timeoutMs);
     return { ok: true, token, csrf, expiresAt };
   }
 
   /** The live session for a cookie token, or null. */
   async session(token: string | undefined): Promise<AdminSession | null> {
     if (!token || token.length > 100) return null;
-    try {
+    return withDatabaseErrors(async () => {
       const [row] = await this.sql<{ csrf_token: string; expires_at: Date }[]>`
         select csrf_token, expires_at from admin_sessions where token_hash = ${sha256(token)} and expires_at > now()`;
       return row ? { csrf: row.csrf_token, expiresAt: row.expires_at } : null;
-    } catch (err) {
-      throw asDatabaseError(err);
-    }
+    }, this.timeoutMs);
   }
 
   /** Ends a session. */
   async logout(token: string | undefined): Promise<void> {
     if (!token) return;
-    try {
+    await withDatabaseErrors(async () => {
       await this.sql`delete from admin_sessions where token_hash = ${sha256(token)}`;
-    } catch (err) {
-      throw asDatabaseError(err);
-    }
+    }, this.timeoutMs);
   }
 }
 

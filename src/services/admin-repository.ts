@@ -1,8 +1,12 @@
 import type { AdRow, AdState, EmailDraft, EmailRow } from "./ad-repository";
-import { insertEmail } from "./ad-repository";
 import type { Sql } from "./database";
-import { withDatabaseErrors } from "./database";
+import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
+import { DependencyError } from "./errors";
 import type { Tag } from "./tagger";
+
+/** How often an operator action re-reads an ad that changed under it before giving up (503). */
+const MAX_LOOKS = 5;
+const busy = () => new DependencyError("database", "the ad kept changing while the action was applied; try again", true, "conflict");
 
 export const ADMIN_TABS = ["pending", "review", "accepted", "rejected", "failed"] as const;
 export type AdminTab = (typeof ADMIN_TABS)[number];
@@ -65,10 +69,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The operators' queries and actions. Every action is one transaction with its audit entry. */
 export class AdminRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly timeoutMs = DEFAULT_DATABASE_TIMEOUT_MS,
+  ) {}
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
-    return withDatabaseErrors(fn);
+    return withDatabaseErrors(fn, this.timeoutMs);
   }
 
   /** Ads per state (every tab's count in one query). */
@@ -127,9 +134,11 @@ export class AdminRepository {
   }
 
   /**
-   * An operator's decision. Locks the row, so it serialises with the worker's conditional update
-   * (the worker only ever decides a pending ad, so it never overwrites this). Queues the e-mail
-   * when the outcome the poster knows about changes. Returns the previous row, or null if unknown.
+   * An operator's decision, as one statement guarded by the row version it was based on (`xmin`):
+   * if the worker or another operator changed the ad in between, nothing is written and the ad is
+   * read again. The worker only ever decides a pending ad, so it never overwrites this. Queues the
+   * e-mail when the outcome the poster knows about changes. Returns the previous row, or null if
+   * unknown. (No multi-statement transaction: see `withDatabaseErrors`.)
    */
   decide(
     id: string,
@@ -137,37 +146,55 @@ export class AdminRepository {
     action: OperatorAction,
     email: (ad: AdRow) => EmailDraft,
   ): Promise<{ before: AdRow; changed: boolean } | null> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        const [ad] = await tx<AdRow[]>`select * from ads where id = ${id} for update`;
+    return this.run(async () => {
+      const category = to.state === "accepted" ? to.category : null;
+      for (let look = 0; look < MAX_LOOKS; look++) {
+        const [ad] = await this.sql<Array<AdRow & { version: string }>>`select *, xmin::text as version from ads where id = ${id}`;
         if (!ad) return null;
-        const category = to.state === "accepted" ? to.category : null;
-        if (ad.state === to.state && ad.category === category) return { before: ad, changed: false };
-        await tx`update ads set state = ${to.state}, category = ${category}, decided_by = ${action.actor}, decided_at = now(),
-                        decision_reason = ${action.reason}, last_error = null, updated_at = now()
-                  where id = ${id}`;
-        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
-                 values (${id}, ${ad.state}, ${to.state}, ${action.actor}, ${action.reason})`;
-        await insertEmail(tx, id, email(ad));
-        return { before: ad, changed: true };
-      }),
-    );
+        const { version, ...before } = ad;
+        if (before.state === to.state && before.category === category) return { before, changed: false };
+        const e = email(before);
+        const won = await this.sql`
+          with upd as (
+            update ads set state = ${to.state}, category = ${category}, decided_by = ${action.actor}, decided_at = now(),
+                   decision_reason = ${action.reason}, last_error = null, updated_at = now()
+             where id = ${id} and xmin::text = ${version}
+            returning id
+          ), ev as (
+            insert into ad_events (ad_id, from_state, to_state, actor, reason)
+            select id, ${before.state}, ${to.state}, ${action.actor}, ${action.reason} from upd
+          ), em as (
+            insert into emails (ad_id, kind, to_address, subject, body_text, body_html)
+            select id, ${e.kind}, ${e.to}, ${e.subject}, ${e.text}, ${e.html} from upd
+          )
+          select id from upd`;
+        if (won.length) return { before, changed: true };
+      }
+      throw busy();
+    });
   }
 
   /** Sends an ad back for tagging: pending again with a fresh retry budget. Returns false if unknown. */
   reprocess(id: string, action: OperatorAction): Promise<boolean> {
-    return this.run(() =>
-      this.sql.begin(async (tx) => {
-        const [ad] = await tx<{ state: string }[]>`select state from ads where id = ${id} for update`;
+    return this.run(async () => {
+      for (let look = 0; look < MAX_LOOKS; look++) {
+        const [ad] = await this.sql<{ state: string; version: string }[]>`select state, xmin::text as version from ads where id = ${id}`;
         if (!ad) return false;
-        await tx`update ads set state = 'pending', category = null, decided_by = null, decided_at = null, decision_reason = null,
-                        attempts = 0, last_error = null, next_attempt_at = now(), updated_at = now()
-                  where id = ${id}`;
-        await tx`insert into ad_events (ad_id, from_state, to_state, actor, reason)
-                 values (${id}, ${ad.state}, 'pending', ${action.actor}, ${action.reason})`;
-        return true;
-      }),
-    );
+        const won = await this.sql`
+          with upd as (
+            update ads set state = 'pending', category = null, decided_by = null, decided_at = null, decision_reason = null,
+                   attempts = 0, last_error = null, next_attempt_at = now(), updated_at = now()
+             where id = ${id} and xmin::text = ${ad.version}
+            returning id
+          ), ev as (
+            insert into ad_events (ad_id, from_state, to_state, actor, reason)
+            select id, ${ad.state}, 'pending', ${action.actor}, ${action.reason} from upd
+          )
+          select id from upd`;
+        if (won.length) return true;
+      }
+      throw busy();
+    });
   }
 
   /** The overview's figures: outcomes per day, submit→decision latency, provider errors per hour. */

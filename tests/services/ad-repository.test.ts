@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { openDatabase } from "../../src/compose";
 import { loadConfig } from "../../src/config";
 import { AdRepository } from "../../src/services/ad-repository";
-import { connectDatabase, migrate, MIGRATIONS, type Sql } from "../../src/services/database";
+import { connectDatabase, migrate, MIGRATIONS, withDatabaseErrors, type Sql } from "../../src/services/database";
 import { DependencyError } from "../../src/services/errors";
 import { silentLogger } from "../../src/services/logger";
 import { rejectedEmail } from "../../src/services/notifications";
@@ -179,5 +179,31 @@ describe("the main thread's database (openDatabase)", () => {
     } finally {
       await main.close();
     }
+  });
+});
+
+describe("withDatabaseErrors", () => {
+  test("a call the database never answers fails as transient after the limit, and its late failure is ignored", async () => {
+    let rejectLate!: (e: Error) => void;
+    const never = new Promise<never>((_, reject) => (rejectLate = reject));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const err = (await withDatabaseErrors(() => never, 50).catch((e) => e)) as DependencyError;
+      expect(err).toBeInstanceOf(DependencyError);
+      expect([err.dependency, err.transient, err.reason]).toEqual(["database", true, "timeout"]);
+      rejectLate(Object.assign(new Error("write CONNECTION_CLOSED"), { code: "CONNECTION_CLOSED" }));
+      await Bun.sleep(20);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  test("an answer in time is passed through; a failure in time keeps its classification", async () => {
+    expect(await withDatabaseErrors(async () => 42, 1000)).toBe(42);
+    const err = (await withDatabaseErrors(() => Promise.reject(Object.assign(new Error("x"), { code: "57P01" })), 1000).catch((e) => e)) as DependencyError;
+    expect([err.transient, err.reason]).toEqual([true, "57P01"]);
   });
 });
