@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { openDatabase } from "../../src/compose";
 import { loadConfig } from "../../src/config";
 import { AdRepository } from "../../src/services/ad-repository";
+import { AdminRepository } from "../../src/services/admin-repository";
 import { connectDatabase, migrate, MIGRATIONS, withDatabaseErrors, type Sql } from "../../src/services/database";
 import { DependencyError } from "../../src/services/errors";
 import { silentLogger } from "../../src/services/logger";
@@ -205,5 +206,31 @@ describe("withDatabaseErrors", () => {
     expect(await withDatabaseErrors(async () => 42, 1000)).toBe(42);
     const err = (await withDatabaseErrors(() => Promise.reject(Object.assign(new Error("x"), { code: "57P01" })), 1000).catch((e) => e)) as DependencyError;
     expect([err.transient, err.reason]).toEqual([true, "57P01"]);
+  });
+});
+
+describe("operator actions (AdminRepository)", () => {
+  test("an ad that changes between the read and the write is read again: the history tells the truth", async () => {
+    // One connection: the statement issued from inside the callback runs before the action's own
+    // write (postgres.js sends a connection's queries in order), as if the worker decided meanwhile.
+    const one = connectDatabase({ url: db.url, max: 1 });
+    try {
+      const admin = new AdminRepository(one);
+      const id = await newAd();
+      const seen: string[] = [];
+      const result = await admin.decide(id, { state: "rejected" }, { actor: "operator", reason: "blurry" }, (ad) => {
+        seen.push(ad.state);
+        if (seen.length === 1) void one`update ads set state = 'accepted', category = 'car', decided_by = 'auto' where id = ${id}`.execute().catch(() => {});
+        return rejectedEmail(ad, "blurry");
+      });
+      expect(seen).toEqual(["pending", "accepted"]);
+      expect(result?.changed).toBe(true);
+      expect(result?.before.state).toBe("accepted");
+      const events = await sql`select from_state, to_state, actor from ad_events where ad_id = ${id} and actor = 'operator'`;
+      expect(events.map((e) => `${e.from_state}>${e.to_state}`)).toEqual(["accepted>rejected"]);
+      expect((await repo.emailsFor(id)).length).toBe(1);
+    } finally {
+      await one.end();
+    }
   });
 });
