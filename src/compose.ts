@@ -64,9 +64,8 @@ export interface MainDatabase {
  * On a real server the public status read (`GET /ads/:id`, the hot path) gets a pool of its own
  * with ONE connection: postgres.js pipelines every concurrent read onto it, so PostgreSQL answers
  * them in batches from one backend. Measured on 2 cores (bench/results/2026-11-29-optimisations.md)
- * this beats spreading the same reads over the main pool; a slow admin query or a transaction on
- * the main pool cannot hold the public reads up, and point reads queued behind each other cost
- * ~0.1 ms each.
+ * this beats spreading the same reads over the main pool; slow dashboard queries on the main pool
+ * cannot hold the public reads up, and point reads queued behind each other cost ~0.1 ms each.
  */
 export async function openDatabase(config: Config, log: Logger): Promise<MainDatabase> {
   let embedded: EmbeddedPostgres | null = null;

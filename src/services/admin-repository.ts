@@ -67,7 +67,7 @@ export interface Overview {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The operators' queries and actions. Every action is one transaction with its audit entry. */
+/** The operators' queries and actions. Every action is one statement (so one transaction) with its audit entry. */
 export class AdminRepository {
   constructor(
     private readonly sql: Sql,
