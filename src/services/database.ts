@@ -78,8 +78,11 @@ export const DEFAULT_DATABASE_TIMEOUT_MS = 10_000;
  * `timeoutMs` with a transient one. Why a client-side limit: postgres.js 3.4.9 can leave queries
  * pending forever when PostgreSQL shuts down under them (measured here, on Bun and on Node: of 12
  * concurrent query loops, 3–6 never settled after a fast shutdown and restart, while new queries
- * worked; upstream porsager/postgres#1193). A query given up on settles on its own; its outcome
- * is ignored, and every write here is conditional, so a retry cannot apply it twice.
+ * worked; upstream porsager/postgres#1193). A query given up on settles on its own and its
+ * outcome is ignored (Promise.race keeps its late rejection handled). Should such a write still
+ * reach the server later, the state changes are conditional (a retry cannot decide or claim
+ * twice); an attempt counter may count one attempt more, and an intake insert answered with 503
+ * may still create a pending ad, whose image intake already removed, so it ends `failed`.
  *
  * For a related bug, nothing at run time uses multi-statement transactions (`sql.begin`): when
  * a backend dies mid-transaction, postgres.js's own ROLLBACK throws an uncaught exception
@@ -98,6 +101,5 @@ export async function withDatabaseErrors<T>(fn: () => Promise<T>, timeoutMs = DE
     throw asDatabaseError(err);
   } finally {
     clearTimeout(timer);
-    work.catch(() => {});
   }
 }
