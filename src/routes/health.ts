@@ -1,33 +1,47 @@
 import { Elysia, t } from "elysia";
 
-/** A named check: resolves when healthy, throws (with a reason) when not. */
-export type Check = () => Promise<void>;
+/**
+ * A named check. It resolves when healthy (to nothing or "ok"), or to another state name to
+ * report a known not-ready state; it throws when not healthy. A thrown error that carries a
+ * `readiness` string (e.g. the broker's "blocked") is reported under that name, any other
+ * failure as "unavailable".
+ */
+export type Check = () => Promise<void | string>;
 
-/** Runs checks in parallel, each bounded by `timeoutMs`. */
-export async function runChecks(checks: Record<string, Check>, timeoutMs: number) {
+/** The state a failed check reports: its error's `readiness` name, or "unavailable". */
+export function readinessOf(err: unknown): string {
+  const r = (err as { readiness?: unknown } | null)?.readiness;
+  return typeof r === "string" && /^[a-z_]{1,40}$/.test(r) ? r : "unavailable";
+}
+
+/** Runs checks in parallel, each bounded by `timeoutMs`; each maps to "ok" or a not-ready state name. */
+export async function runChecks(checks: Record<string, Check>, timeoutMs: number): Promise<Record<string, string>> {
   const names = Object.keys(checks);
   const results = await Promise.all(
     names.map(async (name) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await Promise.race([
+        const state = await Promise.race([
           checks[name]!(),
-          new Promise((_, reject) => {
+          new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
           }),
         ]);
-        return [name, "ok"] as const;
+        return [name, typeof state === "string" && state !== "" ? state : "ok"] as const;
       } catch (err) {
-        return [name, "unavailable"] as const;
+        return [name, readinessOf(err)] as const;
       } finally {
         clearTimeout(timer);
       }
     }),
   );
-  return Object.fromEntries(results) as Record<string, "ok" | "unavailable">;
+  return Object.fromEntries(results);
 }
 
-/** `/health`: the process is alive. `/ready`: every dependency answers (503 naming the ones that do not). */
+/**
+ * `/health`: the process is alive. `/ready`: every dependency answers (503 naming the ones that do
+ * not, each with its state: "unavailable", or a named one such as the broker's "blocked").
+ */
 export function healthRoutes(checks: Record<string, Check>, isShuttingDown: () => boolean, timeoutMs = 2000) {
   return new Elysia({ name: "health" })
     .get("/health", () => ({ status: "ok" }), {

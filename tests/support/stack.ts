@@ -42,11 +42,15 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   };
 }
 
-/** Deletes the test queues of one file (the work queue, its retry queues and dead-letter queue). */
-export async function deleteQueues(queue: string, delays: number[]): Promise<void> {
+/**
+ * Deletes the test queues of one file: the work queue and its dead-letter queue. There are no
+ * retry queues any more; `_legacyDelays` is ignored (kept so older callers compile).
+ */
+export async function deleteQueues(queue: string, _legacyDelays: number[] = []): Promise<void> {
   const conn = await amqp.connect(AMQP_URL);
   const ch = await conn.createChannel();
-  for (const q of [queue, `${queue}.dead`, ...delays.map((d) => `${queue}.retry.${d}`)]) await ch.deleteQueue(q).catch(() => {});
+  ch.on("error", () => {});
+  for (const q of [queue, `${queue}.dead`]) await ch.deleteQueue(q).catch(() => {});
   await conn.close().catch(() => {});
 }
 
