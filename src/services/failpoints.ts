@@ -3,27 +3,45 @@
  * `kill` (SIGKILL this process: a crash with no cleanup), `crash` (an uncaught exception in
  * the calling thread), `throw` (a transient error), or `delay:<ms>`. Unset in production,
  * where every call is a no-op.
+ *
+ * An action may be restricted to one subject with `@<marker>`: `worker.after-download=kill@POISON`
+ * fires only when the call's subject (the worker passes the ad's description) contains `POISON`
+ * (case-sensitive); calls with another subject, or none, pass. That makes a "poison job": one ad
+ * that crashes every process that picks it up, while the others flow. One action per name.
  */
 import { DependencyError } from "./errors";
 
 export type FailpointName =
   | "intake.after-commit"
   | "worker.after-download"
+  | "worker.before-tagging"
   | "worker.after-tagging"
   | "worker.after-decision"
   | "worker.after-email";
 
-export const FAILPOINT_NAMES: FailpointName[] = ["intake.after-commit", "worker.after-download", "worker.after-tagging", "worker.after-decision", "worker.after-email"];
+export const FAILPOINT_NAMES: FailpointName[] = [
+  "intake.after-commit",
+  "worker.after-download",
+  "worker.before-tagging",
+  "worker.after-tagging",
+  "worker.after-decision",
+  "worker.after-email",
+];
 
-export type Failpoints = (name: FailpointName) => Promise<void>;
+/** Fires the action configured for `name`, if any (and if its marker, when it has one, is in `subject`). */
+export type Failpoints = (name: FailpointName, subject?: string) => Promise<void>;
+
+const ACTION = /^(kill|crash|throw|delay:\d+)(?:@([^\s@]+))?$/;
 
 /** Parses the FAILPOINTS setting; throws a readable message on anything unknown. */
 export function parseFailpoints(spec: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const [name, action] = part.split("=");
+    const [name, action, ...rest] = part.split("=");
     if (!FAILPOINT_NAMES.includes(name as FailpointName)) throw new Error(`unknown failpoint ${name}`);
-    if (!action || !/^(kill|crash|throw|delay:\d+)$/.test(action)) throw new Error(`failpoint ${name} needs an action: kill, crash, throw or delay:<ms>`);
+    if (!action || rest.length > 0 || !ACTION.test(action))
+      throw new Error(`failpoint ${name} needs an action: kill, crash, throw or delay:<ms>, optionally followed by @<marker>`);
+    if (out[name!] !== undefined) throw new Error(`failpoint ${name} is given twice`);
     out[name!] = action;
   }
   return out;
@@ -31,10 +49,18 @@ export function parseFailpoints(spec: string): Record<string, string> {
 
 /** The failpoint function for a parsed spec. */
 export function failpoints(spec: Record<string, string>): Failpoints {
-  if (Object.keys(spec).length === 0) return async () => {};
-  return async (name) => {
-    const action = spec[name];
-    if (!action) return;
+  const actions = new Map<string, { action: string; marker: string | null }>();
+  for (const [name, value] of Object.entries(spec)) {
+    const m = ACTION.exec(value);
+    if (!m) throw new Error(`failpoint ${name}: invalid action`);
+    actions.set(name, { action: m[1]!, marker: m[2] ?? null });
+  }
+  if (actions.size === 0) return async () => {};
+  return async (name, subject) => {
+    const entry = actions.get(name);
+    if (!entry) return;
+    if (entry.marker !== null && !(subject ?? "").includes(entry.marker)) return;
+    const { action } = entry;
     if (action === "kill") {
       process.kill(process.pid, "SIGKILL");
       await new Promise(() => {});

@@ -16,6 +16,7 @@ import { loadGraphModel, type GraphModel } from "@tensorflow/tfjs-converter";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as jpeg from "jpeg-js";
 import { PNG } from "pngjs";
+import { inflateSync } from "node:zlib";
 // The package's `exports` map hides models/, hence the path through node_modules.
 import modelJsonPath from "../../node_modules/@vladmandic/human/models/centernet.json" with { type: "file" };
 import modelBinPath from "../../node_modules/@vladmandic/human/models/centernet.bin" with { type: "file" };
@@ -66,13 +67,46 @@ export interface OfflineTaggerOptions {
    * detector scores for every class.
    */
   vehicleOnTop?: boolean;
+  /** The most memory one decode may take (default `MAX_DECODE_BYTES`). */
+  maxDecodeBytes?: number;
 }
 
-/** Decoded pixels, RGBA 8-bit. */
-interface Rgba {
+/**
+ * Decoded pixels, 8 bits per sample, as stored (not yet turned upright): RGB (`channels` 3) or
+ * RGBA (4, the default). `orientation` is the EXIF orientation (1-8, default 1), applied while
+ * sampling the model input, so no rotated copy of a large image is ever made.
+ */
+export interface Pixels {
   width: number;
   height: number;
   data: Uint8Array;
+  channels?: 3 | 4;
+  orientation?: number;
+}
+
+/**
+ * The most memory one offline decode may take, estimated from the image's header before any
+ * pixel is decoded (see `decodeMemoryEstimate`). The pure-JS decoders hold whole images, several
+ * times over: an upload inside the intake caps (10 MiB, 50 MP) can need over 1 GiB, e.g. a
+ * 7071×7071 16-bit RGBA PNG (~400 KB when uniform). Above this the decode is refused with a
+ * permanent error (the ad goes to `failed`, for an operator), and the process lives on.
+ * What fits: JPEG 4:2:0 up to ~19 MP, 4:4:4 up to ~12 MP; 8-bit PNG up to ~16 MP (RGBA) or
+ * ~20 MP (RGB); GIF up to ~50 MP (the intake cap).
+ */
+export const MAX_DECODE_BYTES = 256 * 1024 * 1024;
+
+/** Thrown by the decoders when an image would need more than the allowed memory. */
+export class DecodeTooLarge extends Error {
+  override readonly name = "DecodeTooLarge";
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly estimatedBytes: number,
+    readonly maxBytes: number,
+  ) {
+    const mib = (n: number) => Math.ceil(n / 1048576);
+    super(`decoding this ${width}×${height} image would need about ${mib(estimatedBytes)} MiB; the limit is ${mib(maxBytes)} MiB`);
+  }
 }
 
 let backendReady: Promise<void> | null = null;
@@ -137,6 +171,7 @@ export class OfflineTagger implements ImageTagger {
     private readonly inputSize: number,
     private readonly log: Logger | undefined,
     private readonly vehicleOnTop: boolean,
+    private readonly maxDecodeBytes: number,
   ) {}
 
   /** Loads the embedded model once and runs it once on a blank image (the first run is slow). */
@@ -159,7 +194,7 @@ export class OfflineTagger implements ImageTagger {
     );
     const dims = Object.values(json.signature?.inputs ?? {})[0]?.tensorShape?.dim;
     const inputSize = Number(dims?.[1]?.size) > 0 ? Number(dims?.[1]?.size) : 512;
-    const tagger = new OfflineTagger(model, inputSize, opts.log, opts.vehicleOnTop ?? true);
+    const tagger = new OfflineTagger(model, inputSize, opts.log, opts.vehicleOnTop ?? true, opts.maxDecodeBytes ?? MAX_DECODE_BYTES);
     await tagger.detect(new Float32Array(inputSize * inputSize * 3)); // warm-up
     tagger.loadMs = Math.round(performance.now() - started);
     opts.log?.info("offline tagger ready", { model: "centernet-mobilenetv3 (COCO)", backend: tf.getBackend(), inputSize, loadMs: tagger.loadMs });
@@ -175,10 +210,15 @@ export class OfflineTagger implements ImageTagger {
 
   private async tagNow(bytes: Uint8Array): Promise<Tag[]> {
     const started = performance.now();
-    let image: Rgba | null;
+    let image: Pixels | null;
     try {
-      image = decodeImage(bytes);
+      image = decodeImage(bytes, this.maxDecodeBytes);
     } catch (err) {
+      if (err instanceof DecodeTooLarge) {
+        this.log?.warn("offline tagger refused a decode: too large", { width: err.width, height: err.height, estimated_bytes: err.estimatedBytes, max_bytes: err.maxBytes });
+        // Permanent: the same bytes will never fit. The ad goes to `failed`, for an operator.
+        throw new DependencyError("tagger", `offline tagger cannot decode the image: ${err.message}`, false, "too_large", { cause: err });
+      }
       throw new DependencyError("tagger", `offline tagger cannot decode the image: ${(err as Error).message}`, false, "undecodable", {
         cause: err,
       });
@@ -256,22 +296,173 @@ export function toTags(best: ReadonlyMap<string, number>, opts: { vehicleOnTop?:
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-/** Decodes JPEG, PNG or GIF (first frame) to RGBA; `null` for formats not decoded offline (WebP). */
-export function decodeImage(b: Uint8Array): Rgba | null {
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
-    const img = jpeg.decode(b, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 1024 });
+/**
+ * Decodes JPEG, PNG or GIF (first frame); `null` for formats not decoded offline (WebP). The
+ * pixels come as stored, with the EXIF orientation beside them (see `Pixels`). Throws
+ * `DecodeTooLarge`, before decoding anything, when the decode would need more than `maxBytes`.
+ */
+export function decodeImage(b: Uint8Array, maxBytes = MAX_DECODE_BYTES): Pixels | null {
+  const estimate = decodeMemoryEstimate(b);
+  if (estimate && estimate.bytes > maxBytes) throw new DecodeTooLarge(estimate.width, estimate.height, estimate.bytes, maxBytes);
+  if (isJpeg(b)) {
+    let img: { width: number; height: number; data: Uint8Array };
+    try {
+      // RGB, not RGBA: a quarter less memory. jpeg-js's own accounting is the backstop for
+      // anything the estimate missed.
+      img = jpeg.decode(b, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 100, maxMemoryUsageInMB: Math.max(1, Math.floor(maxBytes / 1048576)) });
+    } catch (err) {
+      const m = /max(MemoryUsageInMB|ResolutionInMP) limit exceeded/.exec((err as Error).message ?? "");
+      if (m) throw new DecodeTooLarge(estimate?.width ?? 0, estimate?.height ?? 0, estimate?.bytes ?? maxBytes + 1, maxBytes);
+      throw err;
+    }
     const exif = (img as { exifBuffer?: Uint8Array }).exifBuffer; // set by jpeg-js, missing from its types
-    const orientation = exif ? exifOrientation(exif) : 1;
-    return orient({ width: img.width, height: img.height, data: img.data }, orientation);
+    return { width: img.width, height: img.height, data: img.data, channels: 3, orientation: exif ? exifOrientation(exif) : 1 };
   }
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+  if (isPng(b)) {
+    if (estimate?.interlaced) {
+      // pngjs inflates interlaced images with no output limit: a small stream of zeros could
+      // inflate to gigabytes. Check the inflated size first, with a limit (the memory is counted
+      // in the estimate).
+      inflateSync(pngImageData(b), { maxOutputLength: estimate.rawBytes });
+    }
     const png = PNG.sync.read(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-    return { width: png.width, height: png.height, data: png.data };
+    return { width: png.width, height: png.height, data: png.data, channels: 4 };
   }
-  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return decodeGifFirstFrame(b);
+  if (isGif(b)) return decodeGifFirstFrame(b, maxBytes);
   const ascii = (o: number, t: string) => [...t].every((c, i) => b[o + i] === c.charCodeAt(0));
   if (b.length >= 12 && ascii(0, "RIFF") && ascii(8, "WEBP")) return null; // no pure-JS WebP decoder here
   throw new Error("not a JPEG, PNG, GIF or WebP image");
+}
+
+const isJpeg = (b: Uint8Array) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+const isPng = (b: Uint8Array) => b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+const isGif = (b: Uint8Array) => b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46;
+
+export interface DecodeEstimate {
+  width: number;
+  height: number;
+  /** Bytes the decoder will allocate at its peak (what it holds at once, garbage included). */
+  bytes: number;
+  /** PNG: the size of the inflated image data. */
+  rawBytes?: number;
+  /** PNG: Adam7-interlaced. */
+  interlaced?: boolean;
+}
+
+/**
+ * How much memory decoding `b` will take, from its header alone (nothing is decoded); null when
+ * the header cannot be read (the decoder then fails on its own) or for WebP. The figures follow
+ * what the decoders used here allocate:
+ * - JPEG (jpeg-js): 256 bytes per 8×8 block of coefficients of each component (blocks padded
+ *   to whole MCUs), the component planes, one interleaved copy (w·h·components), the RGB output.
+ * - PNG (pngjs, sync): the inflated data, the unfiltered lines and their concatenation (3 × the
+ *   raw size, which counts bit depth, channels and the filter byte per row, per Adam7 pass when
+ *   interlaced), the bitmap (RGBA, 16-bit samples for 16-bit images) and, for 16-bit images,
+ *   the 8-bit RGBA copy; plus the raw size again for our own inflate check of interlaced images.
+ * - GIF (decoded below): the LZW data, one index per frame pixel, the RGB canvas.
+ */
+export function decodeMemoryEstimate(b: Uint8Array): DecodeEstimate | null {
+  if (isJpeg(b)) return jpegEstimate(b);
+  if (isPng(b)) return pngEstimate(b);
+  if (isGif(b)) return gifEstimate(b);
+  return null;
+}
+
+function jpegEstimate(b: Uint8Array): DecodeEstimate | null {
+  const n = b.length;
+  let pos = 2;
+  while (pos + 4 <= n) {
+    if (b[pos] !== 0xff) return null;
+    while (pos < n && b[pos] === 0xff) pos++;
+    const marker = b[pos++];
+    if (marker === undefined) return null;
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // no payload
+    if (marker === 0xd9 || marker === 0xda) return null; // EOI / SOS before any frame header
+    if (pos + 2 > n) return null;
+    const len = (b[pos]! << 8) | b[pos + 1]!;
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (pos + 8 > n) return null;
+      const height = (b[pos + 3]! << 8) | b[pos + 4]!;
+      const width = (b[pos + 5]! << 8) | b[pos + 6]!;
+      const count = b[pos + 7]!;
+      if (pos + 8 + 3 * count > n || count === 0) return null;
+      const comps: Array<{ h: number; v: number }> = [];
+      for (let i = 0; i < count; i++) {
+        const hv = b[pos + 8 + 3 * i + 1]!;
+        comps.push({ h: Math.max(1, hv >> 4), v: Math.max(1, hv & 15) });
+      }
+      const maxH = Math.max(...comps.map((c) => c.h));
+      const maxV = Math.max(...comps.map((c) => c.v));
+      const mcusPerLine = Math.ceil(width / 8 / maxH);
+      const mcusPerColumn = Math.ceil(height / 8 / maxV);
+      let bytes = n; // jpeg-js copies its input
+      for (const c of comps) {
+        bytes += mcusPerColumn * c.v * (mcusPerLine * c.h) * 256; // coefficient blocks (Int32 × 64)
+        const blocksPerLine = Math.ceil((Math.ceil(width / 8) * c.h) / maxH);
+        const blocksPerColumn = Math.ceil((Math.ceil(height / 8) * c.v) / maxV);
+        bytes += blocksPerLine * 8 * blocksPerColumn * 8; // the component's sample lines
+      }
+      bytes += width * height * count; // interleaved samples (getData)
+      bytes += width * height * 3; // RGB output
+      return { width, height, bytes };
+    }
+    pos += len;
+  }
+  return null;
+}
+
+/** Channels per PNG colour type. */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7 passes: x offset, y offset, x step, y step. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
+function pngEstimate(b: Uint8Array): DecodeEstimate | null {
+  // Signature (8), then IHDR: length (4), type (4), width, height, depth, colour type, compression, filter, interlace.
+  if (b.length < 29 || b[12] !== 0x49 || b[13] !== 0x48 || b[14] !== 0x44 || b[15] !== 0x52) return null;
+  const u32 = (o: number) => b[o]! * 0x1000000 + b[o + 1]! * 0x10000 + b[o + 2]! * 0x100 + b[o + 3]!;
+  const width = u32(16);
+  const height = u32(20);
+  const depth = b[24]!;
+  const channels = PNG_CHANNELS[b[25]!];
+  const interlaced = b[28] === 1;
+  if (!channels || !(depth >= 1 && depth <= 16) || width === 0 || height === 0) return null;
+  const rowBytes = (w: number) => Math.ceil((w * channels * depth) / 8) + 1;
+  let raw = 0;
+  if (interlaced) {
+    for (const [x0, y0, dx, dy] of ADAM7) {
+      const pw = Math.ceil((width - x0) / dx);
+      const ph = Math.ceil((height - y0) / dy);
+      if (pw > 0 && ph > 0) raw += ph * rowBytes(pw);
+    }
+  } else raw = height * rowBytes(width);
+  const pixels = width * height;
+  let bytes = b.length + 3 * raw + pixels * 4 * (depth === 16 ? 2 : 1);
+  if (depth === 16) bytes += pixels * 4;
+  if (interlaced) bytes += raw;
+  return { width, height, bytes, rawBytes: raw, interlaced };
+}
+
+/** The concatenated IDAT data of a PNG (the zlib stream). */
+function pngImageData(b: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const u32 = (o: number) => b[o]! * 0x1000000 + b[o + 1]! * 0x10000 + b[o + 2]! * 0x100 + b[o + 3]!;
+  for (let pos = 8; pos + 8 <= b.length; ) {
+    const len = u32(pos);
+    const type = String.fromCharCode(b[pos + 4]!, b[pos + 5]!, b[pos + 6]!, b[pos + 7]!);
+    if (type === "IDAT") parts.push(b.subarray(pos + 8, Math.min(b.length, pos + 8 + len)));
+    if (type === "IEND") break;
+    pos += 12 + len;
+  }
+  return Buffer.concat(parts);
+}
+
+function gifEstimate(b: Uint8Array): DecodeEstimate | null {
+  if (b.length < 10) return null;
+  const width = b[6]! | (b[7]! << 8);
+  const height = b[8]! | (b[9]! << 8);
+  // The frame's own size is checked again by the decoder, once it has found the frame.
+  return { width, height, bytes: b.length + width * height * 3 };
 }
 
 /**
@@ -301,45 +492,63 @@ export function exifOrientation(exif: Uint8Array): number {
   return 1;
 }
 
-/** Applies an EXIF orientation so the pixels are upright. */
-function orient(img: Rgba, o: number): Rgba {
-  if (o <= 1 || o > 8) return img;
-  const { width: w, height: h, data: src } = img;
-  const swap = o >= 5;
-  const W = swap ? h : w;
-  const H = swap ? w : h;
-  const dst = new Uint8Array(W * H * 4);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let X: number, Y: number;
-      switch (o) {
-        case 2: X = w - 1 - x; Y = y; break;
-        case 3: X = w - 1 - x; Y = h - 1 - y; break;
-        case 4: X = x; Y = h - 1 - y; break;
-        case 5: X = y; Y = x; break;
-        case 6: X = h - 1 - y; Y = x; break;
-        case 7: X = h - 1 - y; Y = w - 1 - x; break;
-        default: X = y; Y = w - 1 - x; break; // 8
-      }
-      const s = (y * w + x) * 4;
-      const d = (Y * W + X) * 4;
-      dst[d] = src[s]!;
-      dst[d + 1] = src[s + 1]!;
-      dst[d + 2] = src[s + 2]!;
-      dst[d + 3] = src[s + 3]!;
+/**
+ * Where the upright image's pixel (X, Y) is stored, per EXIF orientation: the stored column is
+ * x0 + xX·X + xY·Y and the row y0 + yX·X + yY·Y (x0/y0 in units of w-1 / h-1).
+ */
+const ORIENTATIONS: Record<number, readonly [number, number, number, number, number, number]> = {
+  1: [0, 1, 0, 0, 0, 1],
+  2: [1, -1, 0, 0, 0, 1],
+  3: [1, -1, 0, 1, 0, -1],
+  4: [0, 1, 0, 1, 0, -1],
+  5: [0, 0, 1, 0, 1, 0],
+  6: [0, 0, 1, 1, -1, 0],
+  7: [1, 0, -1, 1, -1, 0],
+  8: [1, 0, -1, 0, 1, 0],
+};
+
+/** The upright view of stored pixels: its size, and the byte offset of pixel (X, Y) as base + X·stepX + Y·stepY. */
+function uprightView(img: Pixels): { width: number; height: number; base: number; stepX: number; stepY: number; channels: 3 | 4 } {
+  const c = img.channels ?? 4;
+  const [ox, xX, xY, oy, yX, yY] = ORIENTATIONS[img.orientation ?? 1] ?? ORIENTATIONS[1]!;
+  const { width: w, height: h } = img;
+  const swap = xY !== 0;
+  return {
+    width: swap ? h : w,
+    height: swap ? w : h,
+    base: c * (oy * (h - 1) * w + ox * (w - 1)),
+    stepX: c * (yX * w + xX),
+    stepY: c * (yY * w + xY),
+    channels: c,
+  };
+}
+
+/** An upright RGBA copy of decoded pixels (for tools and tests; the tagger never copies). */
+export function upright(img: Pixels): { width: number; height: number; data: Uint8Array } {
+  const v = uprightView(img);
+  const dst = new Uint8Array(v.width * v.height * 4);
+  for (let Y = 0; Y < v.height; Y++) {
+    for (let X = 0; X < v.width; X++) {
+      const s = v.base + X * v.stepX + Y * v.stepY;
+      const d = (Y * v.width + X) * 4;
+      dst[d] = img.data[s]!;
+      dst[d + 1] = img.data[s + 1]!;
+      dst[d + 2] = img.data[s + 2]!;
+      dst[d + 3] = v.channels === 4 ? img.data[s + 3]! : 255;
     }
   }
-  return { width: W, height: H, data: dst };
+  return { width: v.width, height: v.height, data: dst };
 }
 
 /**
- * Letterboxes the image into a `size`×`size` RGB float input (0-255):
+ * Letterboxes the (upright) image into a `size`×`size` RGB float input (0-255):
  * scaled so its longer side is `size` (area-averaged when shrinking, bilinear when enlarging),
  * centred, black padding. Transparent pixels are composited over white.
  */
-export function toModelInput(img: Rgba, size: number): Float32Array {
-  const { width: w, height: h, data } = img;
-  const at = (x: number, y: number) => (y * w + x) * 4;
+export function toModelInput(img: Pixels, size: number): Float32Array {
+  const { width: w, height: h, base, stepX, stepY, channels } = uprightView(img);
+  const data = img.data;
+  const at = (x: number, y: number) => base + x * stepX + y * stepY;
   const scale = size / Math.max(w, h);
   const tw = Math.max(1, Math.min(size, Math.round(w * scale)));
   const th = Math.max(1, Math.min(size, Math.round(h * scale)));
@@ -348,10 +557,13 @@ export function toModelInput(img: Rgba, size: number): Float32Array {
   const out = new Float32Array(size * size * 3); // zeros = black padding
   const sx = w / tw;
   const sy = h / th;
-  const px = (i: number, c: number) => {
-    const a = data[i + 3]!;
-    return a === 255 ? data[i + c]! : (data[i + c]! * a + 255 * (255 - a)) / 255;
-  };
+  const px =
+    channels === 3
+      ? (i: number, c: number) => data[i + c]!
+      : (i: number, c: number) => {
+          const a = data[i + 3]!;
+          return a === 255 ? data[i + c]! : (data[i + c]! * a + 255 * (255 - a)) / 255;
+        };
   for (let ty = 0; ty < th; ty++) {
     for (let tx = 0; tx < tw; tx++) {
       let r = 0, g = 0, b = 0;
@@ -386,8 +598,12 @@ export function toModelInput(img: Rgba, size: number): Float32Array {
   return out;
 }
 
-/** Decodes the first frame of a GIF onto a white canvas (enough for tagging). */
-export function decodeGifFirstFrame(b: Uint8Array): Rgba {
+/**
+ * Decodes the first frame of a GIF onto a white RGB canvas (enough for tagging). Throws
+ * `DecodeTooLarge` before allocating when the canvas, the frame's indices and its LZW data would
+ * need more than `maxBytes`.
+ */
+export function decodeGifFirstFrame(b: Uint8Array, maxBytes = MAX_DECODE_BYTES): Pixels {
   let p = 6;
   const need = (n: number) => {
     if (p + n > b.length) throw new Error("GIF is truncated");
@@ -456,6 +672,8 @@ export function decodeGifFirstFrame(b: Uint8Array): Rgba {
       total += len;
       p += len;
     }
+    const needed = total + fw * fh + width * height * 3;
+    if (needed > maxBytes) throw new DecodeTooLarge(width, height, needed, maxBytes);
     const lzw = new Uint8Array(total);
     let off = 0;
     for (const c of chunks) {
@@ -463,7 +681,7 @@ export function decodeGifFirstFrame(b: Uint8Array): Rgba {
       off += c.length;
     }
     const indices = lzwDecode(lzw, minCode, fw * fh);
-    const rgba = new Uint8Array(width * height * 4).fill(255);
+    const rgb = new Uint8Array(width * height * 3).fill(255);
     const interlaced = (fflags & 0x40) !== 0;
     const rows = interlaced ? interlaceOrder(fh) : null;
     for (let i = 0; i < fw * fh && i < indices.length; i++) {
@@ -473,12 +691,12 @@ export function decodeGifFirstFrame(b: Uint8Array): Rgba {
       const x = fx + (i % fw);
       const y = fy + row;
       if (x >= width || y >= height || idx * 3 + 2 >= table.length) continue;
-      const d = (y * width + x) * 4;
-      rgba[d] = table[idx * 3]!;
-      rgba[d + 1] = table[idx * 3 + 1]!;
-      rgba[d + 2] = table[idx * 3 + 2]!;
+      const d = (y * width + x) * 3;
+      rgb[d] = table[idx * 3]!;
+      rgb[d + 1] = table[idx * 3 + 1]!;
+      rgb[d + 2] = table[idx * 3 + 2]!;
     }
-    return { width, height, data: rgba };
+    return { width, height, data: rgb, channels: 3 };
   }
 }
 

@@ -4,6 +4,7 @@ import { DependencyError } from "../../src/services/errors";
 import { ImaggaTagger } from "../../src/services/imagga-tagger";
 import { MailgunMailer } from "../../src/services/mailgun-mailer";
 import { S3ImageStorage } from "../../src/services/s3-storage";
+import type { ObjectPage } from "../../src/services/storage";
 import { startImaggaDouble, type ImaggaDouble } from "../doubles/imagga";
 import { startMailgunDouble, type MailgunDouble } from "../doubles/mailgun";
 import { photo } from "../support/fixtures";
@@ -133,6 +134,95 @@ describe("S3ImageStorage on Ceph RGW", () => {
     expect(await storage.get("ads/x.jpg")).toBeNull();
     await storage.ping();
   });
+
+  test("stream: the bytes (a multi-megabyte object too), size, type and the server's ETag; 304 from the server to a matching tag", async () => {
+    await storage.ensureReady();
+    const big = new Uint8Array(3_000_001).map((_, i) => (i * 131) & 0xff);
+    await storage.put("ads/big.png", big, "image/png");
+    const o = await storage.stream("ads/big.png");
+    if (!o || o.notModified) throw new Error("expected a body");
+    expect([o.size, o.contentType]).toEqual([big.length, "image/png"]);
+    expect(o.etag).toMatch(/^"[0-9a-f]{32}"$/); // RGW's MD5 of a single-part upload
+    expect(Buffer.from(await new Response(o.body).arrayBuffer()).equals(Buffer.from(big))).toBe(true);
+    for (const inm of [o.etag, `W/${o.etag}`, `"x", ${o.etag}`, "*"]) expect(await storage.stream("ads/big.png", { ifNoneMatch: inm })).toEqual({ notModified: true, etag: o.etag });
+    const other = await storage.stream("ads/big.png", { ifNoneMatch: '"0123"' });
+    expect(other?.notModified).toBe(false);
+    await (other as { body: ReadableStream }).body.cancel(); // cancelling mid-object is fine
+    expect(await storage.stream("ads/missing.jpg")).toBeNull();
+    await storage.delete("ads/big.png");
+  });
+
+  test("list: keys under a prefix with size and last-modified, in pages", async () => {
+    await storage.ensureReady();
+    const keys = ["ads/l-c.jpg", "ads/l-a.jpg", "ads/l-b.jpg", "ads/l-d.jpg", "ads/l-e.jpg"];
+    for (const k of keys) await storage.put(k, new Uint8Array(k.length), "image/jpeg");
+    await storage.put("other/l-x.jpg", new Uint8Array(1), "image/jpeg");
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: ObjectPage = await storage.list("ads/l-", { cursor, limit: 2 });
+      expect(page.objects.length).toBeLessThanOrEqual(2);
+      for (const o of page.objects) {
+        expect(o.size).toBe(o.key.length);
+        expect(Math.abs(Date.now() - o.lastModified.getTime())).toBeLessThan(5 * 60_000);
+      }
+      seen.push(...page.objects.map((o) => o.key));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...keys].sort());
+    for (const k of [...keys, "other/l-x.jpg"]) await storage.delete(k);
+    expect(await storage.list("ads/l-")).toEqual({ objects: [], cursor: null });
+  });
+
+  test("stream: a server that stalls mid-body fails the read after the request timeout (a slow reader does not)", async () => {
+    // A stand-in S3 server: headers and 100 of 1000 bytes, then nothing.
+    const net = await import("node:net");
+    const sockets: import("node:net").Socket[] = [];
+    const server = net.createServer((sock) => {
+      sockets.push(sock);
+      sock.once("data", () => {
+        sock.write("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\nETag: \"abc\"\r\n\r\n");
+        sock.write(Buffer.alloc(100, 1));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as import("node:net").AddressInfo).port;
+    try {
+      const stalled = new S3ImageStorage({ ...S3, endpoint: `http://127.0.0.1:${port}`, bucket, region: "us-east-1", forcePathStyle: true }, 300);
+      const o = await stalled.stream("ads/x.jpg");
+      if (!o || o.notModified) throw new Error("expected a body");
+      expect([o.size, o.etag]).toEqual([1000, '"abc"']);
+      const t0 = performance.now();
+      const err = await new Response(o.body).arrayBuffer().then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(DependencyError);
+      expect([(err as DependencyError).transient, (err as DependencyError).reason]).toEqual([true, "timeout"]);
+      expect(performance.now() - t0).toBeLessThan(3000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+    // A reader slower than the timeout, against the real server: the timer runs only while a
+    // read waits on the server, so it completes.
+    const quick = new S3ImageStorage({ ...S3, bucket, region: "us-east-1", forcePathStyle: true }, 300);
+    await quick.ensureReady();
+    const bytes = new Uint8Array(400_000).map((_, i) => i & 0xff);
+    await quick.put("ads/slow.jpg", bytes, "image/jpeg");
+    const o = await quick.stream("ads/slow.jpg");
+    if (!o || o.notModified) throw new Error("expected a body");
+    const reader = o.body.getReader();
+    let got = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      got += r.value.length;
+      await Bun.sleep(400);
+      if (got >= bytes.length) break;
+    }
+    expect(got).toBe(bytes.length);
+    await reader.cancel();
+    await quick.delete("ads/slow.jpg");
+  }, 30_000);
 
   test("bad credentials are an error an operator must fix (not transient)", async () => {
     const bad = new S3ImageStorage({ ...S3, secretAccessKey: "wrong-secret", bucket, region: "us-east-1", forcePathStyle: true });

@@ -3,7 +3,19 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { decideFromTags } from "../../src/services/decision";
 import { DependencyError } from "../../src/services/errors";
-import { decodeGifFirstFrame, decodeImage, exifOrientation, OFFLINE_MIN_CONFIDENCE, OfflineTagger, toTags } from "../../src/services/offline-tagger";
+import {
+  DecodeTooLarge,
+  decodeGifFirstFrame,
+  decodeImage,
+  decodeMemoryEstimate,
+  exifOrientation,
+  MAX_DECODE_BYTES,
+  OFFLINE_MIN_CONFIDENCE,
+  OfflineTagger,
+  toTags,
+  upright,
+} from "../../src/services/offline-tagger";
+import { validateImage } from "../../src/services/validation";
 import type { Tag } from "../../src/services/tagger";
 
 const DIR = join(import.meta.dir, "../fixtures/images");
@@ -113,9 +125,9 @@ describe("OfflineTagger on unusual input", () => {
       0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x0a, 0x00, 0x3b,
     ]);
     const img = decodeGifFirstFrame(gif);
-    expect([img.width, img.height]).toEqual([2, 1]);
-    expect(Array.from(img.data.subarray(0, 4))).toEqual([255, 0, 0, 255]); // colour 0: red
-    expect(Array.from(img.data.subarray(4, 8))).toEqual([0, 0, 255, 255]); // colour 1: blue
+    expect([img.width, img.height, img.channels]).toEqual([2, 1, 3]); // RGB: transparent pixels stay white
+    expect(Array.from(img.data.subarray(0, 3))).toEqual([255, 0, 0]); // colour 0: red
+    expect(Array.from(img.data.subarray(3, 6))).toEqual([0, 0, 255]); // colour 1: blue
   });
 
   test("WebP is not decoded offline: a permanent error (the ad goes to an operator), not a silent rejection", async () => {
@@ -157,7 +169,9 @@ describe("OfflineTagger on unusual input", () => {
     const plain = new Uint8Array(jpeg.encode({ width: 4, height: 2, data: px }, 95).data);
     const tiff = [0x45, 0x78, 0x69, 0x66, 0, 0, 0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];
     const app1 = [0xff, 0xe1, 0, tiff.length + 2, ...tiff];
-    const img = decodeImage(Uint8Array.from([...plain.subarray(0, 2), ...app1, ...plain.subarray(2)]))!;
+    const stored = decodeImage(Uint8Array.from([...plain.subarray(0, 2), ...app1, ...plain.subarray(2)]))!;
+    expect([stored.width, stored.height, stored.orientation]).toEqual([4, 2, 6]); // kept as stored: no rotated copy
+    const img = upright(stored);
     expect([img.width, img.height]).toEqual([2, 4]);
     expect(img.data[0]! > 200 && img.data[2]! < 60).toBe(true); // top row: red (was the left half)
     expect(img.data[(3 * 2) * 4 + 2]! > 200).toBe(true); // bottom row: blue
@@ -188,5 +202,170 @@ describe("toTags (the Imagga-shaped mapping)", () => {
 
   test("nothing detected: no tags", () => {
     expect(toTags(new Map())).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Decoder memory: images intake accepts (≤ 10 MiB, ≤ 50 MP) but whose decode would take far more
+// memory than the cap are refused from their header, permanently, before any big allocation.
+
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+/** zlib-compresses `rows` copies of `row`, streaming (never holding the inflated image). */
+async function deflateRows(row: Uint8Array, rows: number): Promise<Uint8Array> {
+  const { createDeflate } = await import("node:zlib");
+  const d = createDeflate({ level: 9 });
+  const out: Buffer[] = [];
+  d.on("data", (c: Buffer) => out.push(c));
+  const done = new Promise((r) => d.on("end", r));
+  for (let i = 0; i < rows; i++) if (!d.write(row)) await new Promise((r) => d.once("drain", r));
+  d.end();
+  await done;
+  return new Uint8Array(Buffer.concat(out));
+}
+/** A PNG of `rows` identical rows; IHDR as given (the rows must match it unless testing a lie). */
+async function png(ihdr: { width: number; height: number; depth: number; colourType: number; interlace?: 0 | 1 }, row: Uint8Array, rows: number) {
+  const h = new Uint8Array(13);
+  const dv = new DataView(h.buffer);
+  dv.setUint32(0, ihdr.width);
+  dv.setUint32(4, ihdr.height);
+  h.set([ihdr.depth, ihdr.colourType, 0, 0, ihdr.interlace ?? 0], 8);
+  const idat = await deflateRows(row, rows);
+  return Uint8Array.from([...[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], ...pngChunk("IHDR", h), ...pngChunk("IDAT", idat), ...pngChunk("IEND", new Uint8Array(0))]);
+}
+
+const INTAKE_BYTES = 10 * 1024 * 1024;
+const INTAKE_PIXELS = 50_000_000;
+const MiB = 1024 * 1024;
+
+/** Runs `fn`; returns its rejection and how much the process's resident memory grew (now and at its peak). */
+async function refusal(fn: () => Promise<unknown>) {
+  Bun.gc(true);
+  const rss0 = process.memoryUsage().rss;
+  const peak0 = process.resourceUsage().maxRSS * 1024;
+  const t0 = performance.now();
+  const err = await fn().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  const ms = performance.now() - t0;
+  const rss1 = process.memoryUsage().rss;
+  const peak1 = process.resourceUsage().maxRSS * 1024;
+  return { err: err as DependencyError, rssGrowth: rss1 - rss0, peakGrowth: peak1 - peak0, peakBefore: peak0, ms };
+}
+
+describe("OfflineTagger: decoder memory is bounded", () => {
+  test("a 7071×7071 16-bit RGBA PNG that intake accepts is refused from its header (permanent too_large), RSS stays flat", async () => {
+    const W = 7071;
+    const row = new Uint8Array(1 + W * 8); // filter 0, then RGBA 16-bit per pixel
+    for (let x = 0; x < W; x++) row.set([0x80, 0x00, 0x60, 0x00, 0x40, 0x00, 0xff, 0xff], 1 + x * 8);
+    const bomb = await png({ width: W, height: W, depth: 16, colourType: 6 }, row, W);
+    // Intake lets it in: under 10 MiB, under 50 MP, structurally valid.
+    expect(bomb.length).toBeLessThan(INTAKE_BYTES);
+    expect(validateImage(bomb, INTAKE_BYTES, INTAKE_PIXELS)).toMatchObject({ width: W, height: W });
+    // Decoding it with pngjs would hold ~1.6 GB at once.
+    expect(decodeMemoryEstimate(bomb)!.bytes).toBeGreaterThan(1.5e9);
+
+    const r = await refusal(() => tagger.tag(bomb, "image/png"));
+    console.log(
+      `16-bit PNG ${W}×${W} (${(bomb.length / 1024).toFixed(0)} KiB): refused in ${r.ms.toFixed(1)} ms; RSS growth ${(r.rssGrowth / MiB).toFixed(1)} MiB, peak RSS growth ${(r.peakGrowth / MiB).toFixed(1)} MiB (peak before ${(r.peakBefore / MiB).toFixed(0)} MiB)`,
+    );
+    expect(r.err).toBeInstanceOf(DependencyError);
+    expect([r.err.dependency, r.err.transient, r.err.reason]).toEqual(["tagger", false, "too_large"]);
+    expect(r.err.message).toContain("7071×7071");
+    expect(r.rssGrowth).toBeLessThan(32 * MiB);
+    expect(r.peakGrowth).toBeLessThan(32 * MiB);
+    // The tagger is unharmed.
+    expect((await tagger.tag(await read("none-cat.png"), "image/png"))[0]!.name).toBe("cat");
+  }, 60_000);
+
+  test("a JPEG whose frame header says 7071×7071 (4:2:0) is refused before jpeg-js allocates its blocks", async () => {
+    // The bus photo with its frame size rewritten: intake walks the structure only, so it passes.
+    const bytes = (await read("vehicle-bus.jpg")).slice();
+    let sof = 2;
+    while (!(bytes[sof] === 0xff && bytes[sof + 1]! >= 0xc0 && bytes[sof + 1]! <= 0xc2)) sof += 2 + ((bytes[sof + 2]! << 8) | bytes[sof + 3]!);
+    bytes.set([7071 >> 8, 7071 & 0xff, 7071 >> 8, 7071 & 0xff], sof + 5);
+    expect(validateImage(bytes, INTAKE_BYTES, INTAKE_PIXELS)).toMatchObject({ width: 7071, height: 7071 });
+    const est = decodeMemoryEstimate(bytes)!;
+    expect(est.bytes).toBeGreaterThan(MAX_DECODE_BYTES);
+
+    const r = await refusal(() => tagger.tag(bytes, "image/jpeg"));
+    console.log(`JPEG 7071×7071 header: estimate ${(est.bytes / MiB).toFixed(0)} MiB; refused in ${r.ms.toFixed(1)} ms, RSS growth ${(r.rssGrowth / MiB).toFixed(1)} MiB, peak growth ${(r.peakGrowth / MiB).toFixed(1)} MiB`);
+    expect([r.err.transient, r.err.reason]).toEqual([false, "too_large"]);
+    expect(r.rssGrowth).toBeLessThan(32 * MiB);
+    expect(r.peakGrowth).toBeLessThan(32 * MiB);
+  }, 60_000);
+
+  test("an interlaced PNG whose image data inflates far beyond its size is refused without inflating it all", async () => {
+    // 64×64 RGBA interlaced needs ~16 KiB of inflated data; this stream inflates to 768 MiB of zeros.
+    const chunk = new Uint8Array(MiB);
+    const bomb = await png({ width: 64, height: 64, depth: 8, colourType: 6, interlace: 1 }, chunk, 768);
+    expect(bomb.length).toBeLessThan(INTAKE_BYTES);
+    validateImage(bomb, INTAKE_BYTES, INTAKE_PIXELS); // intake does not inflate: it passes
+    const r = await refusal(() => tagger.tag(bomb, "image/png"));
+    console.log(`interlaced PNG inflating to 768 MiB (${(bomb.length / 1024).toFixed(0)} KiB): refused in ${r.ms.toFixed(1)} ms, RSS growth ${(r.rssGrowth / MiB).toFixed(1)} MiB, peak growth ${(r.peakGrowth / MiB).toFixed(1)} MiB`);
+    expect(r.err).toBeInstanceOf(DependencyError);
+    expect(r.err.transient).toBe(false);
+    expect(r.rssGrowth).toBeLessThan(32 * MiB);
+    expect(r.peakGrowth).toBeLessThan(32 * MiB);
+  }, 60_000);
+
+  test("GIF: a canvas over the cap is refused before the canvas is allocated", () => {
+    // 7071×7071 logical screen, one 1×1 frame.
+    const gif = Uint8Array.from([
+      0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 7071 & 0xff, 7071 >> 8, 7071 & 0xff, 7071 >> 8, 0x80, 0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+      0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+    ]);
+    validateImage(gif, INTAKE_BYTES, INTAKE_PIXELS);
+    const err = (() => {
+      try {
+        decodeGifFirstFrame(gif, 64 * MiB);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(DecodeTooLarge);
+    expect(() => decodeImage(gif, 64 * MiB)).toThrow(DecodeTooLarge);
+    // Under the default cap it decodes (150 MB of canvas).
+    expect(decodeMemoryEstimate(gif)!.bytes).toBeLessThan(MAX_DECODE_BYTES);
+  });
+
+  test("ordinary photo sizes fit under the cap", () => {
+    const jpegHeader = (w: number, h: number, sampling: number[]) =>
+      Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 8 + 3 * sampling.length, 8, h >> 8, h & 0xff, w >> 8, w & 0xff, sampling.length, ...sampling.flatMap((s, i) => [i + 1, s, 0])]);
+    const est = (b: Uint8Array) => decodeMemoryEstimate(b)!.bytes;
+    expect(est(jpegHeader(4032, 3024, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP phone photo, 4:2:0
+    expect(est(jpegHeader(4000, 3000, [0x11, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP, 4:4:4
+    expect(est(jpegHeader(5184, 3456, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 18 MP camera, 4:2:0
+    expect(est(jpegHeader(5712, 4284, [0x22, 0x11, 0x11]))).toBeGreaterThan(MAX_DECODE_BYTES); // 24 MP (recent phones): refused, see MAX_DECODE_BYTES
+    expect(est(jpegHeader(7071, 7071, [0x22, 0x11, 0x11]))).toBeGreaterThan(MAX_DECODE_BYTES); // 50 MP
+    const pngHeader = (w: number, h: number, depth: number, colourType: number) => {
+      const b = new Uint8Array(33);
+      b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+      new DataView(b.buffer).setUint32(16, w);
+      new DataView(b.buffer).setUint32(20, h);
+      b.set([depth, colourType, 0, 0, 0], 24);
+      return b;
+    };
+    expect(est(pngHeader(4000, 3000, 8, 2))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP RGB screenshot/photo
+    expect(est(pngHeader(4000, 3000, 8, 6))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP RGBA
+    expect(est(pngHeader(4000, 3000, 16, 6))).toBeGreaterThan(MAX_DECODE_BYTES); // 12 MP RGBA 16-bit: ~570 MB with pngjs
   });
 });
