@@ -73,6 +73,28 @@ describe("loadConfig", () => {
     );
   });
 
+  test("durations that must be positive refuse 0 with a clear message", () => {
+    const zero = { DATABASE_TIMEOUT: "0", SWEEP_AFTER: "0s", REQUEST_TIMEOUT: "0ms", PUBLISH_TIMEOUT: "0", SHUTDOWN_TIMEOUT_MS: "0", ADMIN_SESSION_TTL: "0h" };
+    expect(problems({ ...minimal, ...zero }).sort()).toEqual(
+      Object.keys(zero)
+        .map((name) => `${name} must be greater than 0 (a duration such as 500ms, 5s or 2m)`)
+        .sort(),
+    );
+    // Under a millisecond rounds to 0: refused as well.
+    expect(problems({ ...minimal, REQUEST_TIMEOUT: "0.2ms" })).toEqual(["REQUEST_TIMEOUT must be greater than 0 (a duration such as 500ms, 5s or 2m)"]);
+    // The smallest positive values are accepted.
+    const c = loadConfig({ ...minimal, DATABASE_TIMEOUT: "1", SWEEP_AFTER: "1ms", REQUEST_TIMEOUT: "1ms", PUBLISH_TIMEOUT: "1ms", SHUTDOWN_TIMEOUT_MS: "1", ADMIN_SESSION_TTL: "1s" });
+    expect([c.databaseTimeoutMs, c.sweepAfterMs, c.requestTimeoutMs, c.publishTimeoutMs, c.shutdownTimeoutMs, c.adminSessionTtlMs]).toEqual([1, 1, 1, 1, 1, 1000]);
+  });
+
+  test("timer durations beyond what a timer can wait (2^31-1 ms, ~24.8 days) are refused", () => {
+    // setTimeout fires at once for a longer delay, which would turn a long timeout into none.
+    expect(problems({ ...minimal, REQUEST_TIMEOUT: "600h" })).toEqual(["REQUEST_TIMEOUT must be at most 596h (2147483647ms)"]);
+    expect(problems({ ...minimal, SHUTDOWN_TIMEOUT_MS: "2147483648" })).toEqual(["SHUTDOWN_TIMEOUT_MS must be at most 596h (2147483647ms)"]);
+    // A session lifetime is compared with the clock, not waited for: 90 days is fine.
+    expect(loadConfig({ ...minimal, ADMIN_SESSION_TTL: "2160h" }).adminSessionTtlMs).toBe(2160 * 3_600_000);
+  });
+
   test("problem messages never contain the values", () => {
     const p = problems({ ...minimal, S3_ENDPOINT: "s3-secret-value" }).join("\n");
     expect(p).not.toContain("s3-secret-value");

@@ -6,7 +6,7 @@ import { sameToken } from "../services/admin-auth";
 import { ADMIN_TABS, type AdminRepository, type AdminTab } from "../services/admin-repository";
 import { InputError } from "../services/errors";
 import type { Logger } from "../services/logger";
-import { approveAd, bulkAction, rejectAd, reprocessAd, validateCategory, validateReason, type BulkAction, type ModerationDeps } from "../services/moderation";
+import { approveAd, bulkAction, rejectAd, reprocessAd, resendEmail, validateCategory, validateReason, type BulkAction, type ModerationDeps } from "../services/moderation";
 import type { ImageStorage } from "../services/storage";
 import { isAdId } from "../services/validation";
 import { AdDetail } from "../views/admin/detail";
@@ -14,6 +14,7 @@ import { AdminPage, htmlResponse, LoginPage, type AdminSection } from "../views/
 import { OutboxView } from "../views/admin/outbox";
 import { OverviewView } from "../views/admin/overview";
 import { QueueView, Rows, Tabs } from "../views/admin/queue";
+import { clientAddress, requestIsHttps } from "./client-address";
 
 export const SESSION_COOKIE = "ad_admin";
 
@@ -36,8 +37,10 @@ export interface AdminDeps {
   log: Logger;
   vehicleTag: string;
   threshold: number;
-  /** Mark the session cookie Secure (PUBLIC_BASE_URL is https). */
+  /** Mark the session cookie Secure always (PUBLIC_BASE_URL is https); otherwise it is Secure when the request came over https. */
   secureCookies: boolean;
+  /** TRUST_PROXY: the client is the last X-Forwarded-For hop, and X-Forwarded-Proto tells https (default false). */
+  trustProxy?: boolean;
   sessionTtlMs: number;
   queueDepths: () => Promise<{ work: number; dead: number } | null>;
 }
@@ -50,8 +53,9 @@ function readCookie(request: Request, name: string): string | undefined {
   return undefined;
 }
 
-function sessionCookie(deps: AdminDeps, token: string, maxAgeS: number): string {
-  return `${SESSION_COOKIE}=${token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${deps.secureCookies ? "; Secure" : ""}`;
+function sessionCookie(deps: AdminDeps, request: Request, token: string, maxAgeS: number): string {
+  const secure = deps.secureCookies || requestIsHttps(request, deps.trustProxy ?? false);
+  return `${SESSION_COOKIE}=${token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? "; Secure" : ""}`;
 }
 
 const isHtmx = (request: Request) => request.headers.get("hx-request") === "true";
@@ -99,16 +103,24 @@ export function adminRoutes(deps: AdminDeps) {
     before: typeof q.before === "string" ? q.before : undefined,
   });
 
-  const queue = async (q: { state?: unknown; q?: unknown; before?: unknown }, flash?: string) => {
+  const queue = async (q: { state?: unknown; q?: unknown; before?: unknown }, csrf: string, flash?: string) => {
     const { state, search, before } = listParams(q);
     const [counts, list] = await Promise.all([deps.admin.counts(), deps.admin.list({ state, q: search, before: parseCursor(before), limit: PAGE_SIZE })]);
-    return <QueueView state={state} q={search} before={before} counts={counts} rows={list.rows} more={list.more} flash={flash} />;
+    return <QueueView state={state} q={search} before={before} counts={counts} rows={list.rows} more={list.more} flash={flash} csrf={csrf} />;
   };
 
-  const detail = async (id: string, extra: { flash?: string; error?: string } = {}) => {
+  const detail = async (id: string, csrf: string, extra: { flash?: string; error?: string } = {}) => {
     const d = await deps.admin.detail(id);
     if (!d) return null;
-    return <AdDetail {...d} vehicleTag={deps.vehicleTag} threshold={deps.threshold} {...extra} />;
+    return <AdDetail {...d} vehicleTag={deps.vehicleTag} threshold={deps.threshold} csrf={csrf} {...extra} />;
+  };
+
+  const outboxStatus = (v: unknown) => (["queued", "sending", "sent", "failed"].includes(String(v)) ? String(v) : undefined);
+  const outbox = async (q: { status?: unknown; before?: unknown }, csrf: string, extra: { flash?: string; error?: string } = {}) => {
+    const status = outboxStatus(q.status);
+    const beforeId = typeof q.before === "string" && /^\d{1,18}$/.test(q.before) ? q.before : undefined;
+    const { rows, more } = await deps.admin.outbox({ status, beforeId, limit: 50 });
+    return <OutboxView rows={rows} more={more} status={status} csrf={csrf} {...extra} />;
   };
 
   const actor = "operator";
@@ -126,7 +138,7 @@ export function adminRoutes(deps: AdminDeps) {
           if (crossSite(request)) return new Response("Cross-site request refused", { status: 403 });
           const form = await request.formData().catch(() => null);
           const password = text(form?.get("password")) ?? "";
-          const client = server?.requestIP(request)?.address ?? "unknown";
+          const client = clientAddress(request, server, deps.trustProxy ?? false);
           const result = await deps.auth.login(password.slice(0, 200), client);
           if (!result.ok) {
             const throttled = result.reason === "throttled";
@@ -140,7 +152,7 @@ export function adminRoutes(deps: AdminDeps) {
           // A fresh token on every sign-in (no session fixation).
           return new Response(null, {
             status: 303,
-            headers: { location: "/admin", "set-cookie": sessionCookie(deps, result.token, Math.round(deps.sessionTtlMs / 1000)) },
+            headers: { location: "/admin", "set-cookie": sessionCookie(deps, request, result.token, Math.round(deps.sessionTtlMs / 1000)) },
           });
         },
         { parse: "none", detail: { hide: true } },
@@ -162,7 +174,7 @@ export function adminRoutes(deps: AdminDeps) {
       .get(
         "/admin",
         async ({ query, session }) => {
-          return page("Ads", session!.csrf, "queue", await queue(query));
+          return page("Ads", session!.csrf, "queue", await queue(query, session!.csrf));
         },
         { detail: { hide: true } },
       )
@@ -186,7 +198,7 @@ export function adminRoutes(deps: AdminDeps) {
       .get(
         "/admin/ads/:id",
         async ({ params, session }) => {
-          const body = await detail(params.id);
+          const body = await detail(params.id, session!.csrf);
           if (!body) return page("Not found", session!.csrf, "queue", <p class="empty">No ad with this id.</p>, 404);
           return page("Ad", session!.csrf, "queue", body);
         },
@@ -204,7 +216,7 @@ export function adminRoutes(deps: AdminDeps) {
       )
       .post(
         "/admin/ads/:id/:action",
-        async ({ params, request }) => {
+        async ({ params, request, session }) => {
           const form = await request.formData().catch(() => null);
           const id = params.id;
           let flash: string;
@@ -230,14 +242,14 @@ export function adminRoutes(deps: AdminDeps) {
             error = err.message;
           }
           if (!isHtmx(request)) return new Response(null, { status: 303, headers: { location: `/admin/ads/${id}` } });
-          const body = await detail(id, { flash: flash || undefined, error });
+          const body = await detail(id, session!.csrf, { flash: flash || undefined, error });
           return htmlResponse(body ?? <p>Not found</p>, { status: error ? 422 : 200 });
         },
         { parse: "none", detail: { hide: true } },
       )
       .post(
         "/admin/bulk",
-        async ({ request }) => {
+        async ({ request, session }) => {
           const form = await request.formData().catch(() => null);
           const ids = (form?.getAll("ids") ?? []).filter((v): v is string => typeof v === "string" && isAdId(v)).slice(0, 200);
           const action = text(form?.get("action")) as BulkAction | undefined;
@@ -256,7 +268,7 @@ export function adminRoutes(deps: AdminDeps) {
           }
           const q = { state: text(form?.get("state")), q: text(form?.get("q")) };
           if (!isHtmx(request)) return new Response(null, { status: 303, headers: { location: `/admin?${new URLSearchParams({ state: asTab(q.state) })}` } });
-          return htmlResponse(await queue(q, flash));
+          return htmlResponse(await queue(q, session!.csrf, flash));
         },
         { parse: "none", detail: { hide: true } },
       )
@@ -271,18 +283,37 @@ export function adminRoutes(deps: AdminDeps) {
       .get(
         "/admin/outbox",
         async ({ query, session }) => {
-          const status = ["queued", "sending", "sent", "failed"].includes(String(query.status)) ? String(query.status) : undefined;
-          const beforeId = typeof query.before === "string" && /^\d{1,18}$/.test(query.before) ? query.before : undefined;
-          const { rows, more } = await deps.admin.outbox({ status, beforeId, limit: 50 });
-          return page("Outbox", session!.csrf, "outbox", <OutboxView rows={rows} more={more} status={status} />);
+          return page("Outbox", session!.csrf, "outbox", await outbox(query, session!.csrf));
         },
         { detail: { hide: true } },
+      )
+      .post(
+        // Queues a failed e-mail again (from the ad's page, `from=ad&ad=<id>`, or the outbox, `from=outbox`).
+        "/admin/emails/:id/resend",
+        async ({ params, request, session }) => {
+          const form = await request.formData().catch(() => null);
+          if (!/^\d{1,18}$/.test(params.id)) return new Response("Not found", { status: 404 });
+          const csrf = session!.csrf;
+          const adId = text(form?.get("ad"));
+          const fromAd = text(form?.get("from")) === "ad" && adId !== undefined && isAdId(adId);
+          const status = outboxStatus(text(form?.get("status")));
+          const back = fromAd ? `/admin/ads/${adId}` : `/admin/outbox${status ? `?status=${status}` : ""}`;
+          const done = await resendEmail(deps.moderation, params.id, actor);
+          if (done && !isHtmx(request)) return new Response(null, { status: 303, headers: { location: back } });
+          const note = done ? { flash: "E-mail queued again; it goes out shortly." } : { error: "This e-mail cannot be re-sent: it is no longer failed, or a newer e-mail replaced it." };
+          const code = done ? 200 : 409;
+          const body = fromAd ? await detail(adId, csrf, note) : await outbox({ status }, csrf, note);
+          if (!body) return new Response("Not found", { status: 404 });
+          if (isHtmx(request)) return htmlResponse(body, { status: code });
+          return page(fromAd ? "Ad" : "Outbox", csrf, fromAd ? "queue" : "outbox", body, code);
+        },
+        { parse: "none", detail: { hide: true } },
       )
       .post(
         "/admin/logout",
         async ({ request }) => {
           await deps.auth.logout(readCookie(request, SESSION_COOKIE));
-          return new Response(null, { status: 303, headers: { location: "/admin/login?signedout=1", "set-cookie": sessionCookie(deps, "", 0) } });
+          return new Response(null, { status: 303, headers: { location: "/admin/login?signedout=1", "set-cookie": sessionCookie(deps, request, "", 0) } });
         },
         { parse: "none", detail: { hide: true } },
       )

@@ -4,7 +4,9 @@ import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDep
 import type { RateLimiter } from "../services/rate-limit";
 import type { ImageStorage } from "../services/storage";
 import { DESCRIPTION_MAX } from "../services/validation";
+import { clientAddress } from "./client-address";
 import { errorBody, errorResponse } from "./errors";
+import { browserVersion } from "./public";
 
 const ErrorModel = t.Object({ error: t.Object({ code: t.String(), message: t.String() }) });
 
@@ -28,18 +30,26 @@ export interface AdRoutesDeps extends IntakeDeps {
   trustProxy: boolean;
 }
 
-/** The address a rate limit is keyed on. */
-function clientAddress(request: Request, server: { requestIP(r: Request): { address: string } | null } | null, trustProxy: boolean): string {
-  if (trustProxy) {
-    const hops = request.headers.get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean);
-    if (hops?.length) return hops[hops.length - 1]!;
-  }
-  return server?.requestIP(request)?.address ?? "unknown";
-}
-
 /** The public ad API: submit, status, image. */
 export function adRoutes(deps: AdRoutesDeps) {
   return new Elysia({ name: "ads", tags: ["Ads"] } as never)
+    // POST /ads's rate limit runs when the request arrives, before routing and body parsing
+    // (a route's beforeHandle runs only after the whole multipart body is read, parsed and
+    // validated): a client over its budget is refused without the server reading its upload.
+    .onRequest(({ request, server, set }) => {
+      if (!deps.rateLimiter || request.method !== "POST") return;
+      const path = new URL(request.url).pathname;
+      if (path !== "/ads" && path !== "/ads/") return;
+      const wait = deps.rateLimiter.take(clientAddress(request, server, deps.trustProxy));
+      if (wait <= 0) return;
+      deps.metrics.refused.inc({ code: "rate_limited" });
+      const body = errorBody("rate_limited", "Too many submissions; try again later");
+      const res = browserVersion(request, 429, body) ?? Response.json(body, { status: 429 });
+      for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string" && !res.headers.has(k)) res.headers.set(k, v);
+      res.headers.set("retry-after", String(wait));
+      res.headers.set("connection", "close"); // the unread upload is not drained: end the connection
+      return res;
+    })
     .post(
       "/ads",
       async ({ body, set }) => {
@@ -51,15 +61,6 @@ export function adRoutes(deps: AdRoutesDeps) {
         return { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };
       },
       {
-        beforeHandle: ({ request, server, set, status }) => {
-          if (!deps.rateLimiter) return;
-          const wait = deps.rateLimiter.take(clientAddress(request, server, deps.trustProxy));
-          if (wait > 0) {
-            deps.metrics.refused.inc({ code: "rate_limited" });
-            set.headers["retry-after"] = String(wait);
-            return status(429, errorBody("rate_limited", "Too many submissions; try again later"));
-          }
-        },
         parse: "formdata",
         body: t.Object({
           description: t.String({ description: `What is for sale; 1-${DESCRIPTION_MAX} characters after trimming` }),
@@ -96,16 +97,22 @@ export function adRoutes(deps: AdRoutesDeps) {
     )
     .get(
       "/ads/:id/image",
-      async ({ params }) => {
-        const img = await acceptedAdImage(deps.repo, deps.storage, params.id);
-        if (!img) return errorResponse(404, "not_found", "No accepted ad with this id");
-        return new Response(img.bytes as Uint8Array<ArrayBuffer>, {
-          headers: { "content-type": img.contentType, "cache-control": "public, max-age=300", "content-length": String(img.bytes.byteLength) },
-        });
+      async ({ params, request }) => {
+        // Every request revalidates (no-cache): a rejected or withdrawn ad's photo is a 404 at
+        // once; an unchanged photo costs a 304 without the bytes.
+        const img = await acceptedAdImage(deps.repo, deps.storage, params.id, request.headers.get("if-none-match"));
+        if (!img) return errorResponse(404, "not_found", "No accepted ad with this id", { "cache-control": "no-store" });
+        const headers = { etag: img.etag, "cache-control": "no-cache" };
+        if (img.notModified) return new Response(null, { status: 304, headers });
+        return new Response(img.body, { headers: { ...headers, "content-type": img.contentType, "content-length": String(img.size) } });
       },
       {
         params: t.Object({ id: t.String() }),
-        detail: { summary: "An accepted ad's photo", description: "The image bytes; 404 unless the ad is accepted." },
+        detail: {
+          summary: "An accepted ad's photo",
+          description:
+            "The image bytes, streamed, with an ETag and `Cache-Control: no-cache`; 304 to a matching If-None-Match; 404 unless the ad is accepted (checked on every request).",
+        },
       },
     );
 }

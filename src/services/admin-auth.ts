@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHmac, scrypt, timingSafeEqual } from "node:crypto";
 import type { Sql } from "./database";
 import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
 import { RateLimiter } from "./rate-limit";
@@ -25,13 +25,26 @@ export function generatePassword(): string {
   return randomToken(18);
 }
 
+// The key that binds sessions to the password: scrypt, so that the tags in a leaked database are
+// as slow to test password guesses against as a password hash would be.
+const TAG_SALT = "ad-service admin session tag v1";
+const SCRYPT = { N: 16384, r: 8, p: 1 };
+
+function deriveTagKey(password: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(password, TAG_SALT, 32, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
 /**
  * Operator authentication: one shared password, database-backed sessions (so every API copy
  * accepts them), a CSRF token per session, throttled logins. Only a hash of each session token
- * is stored, so a database leak does not hand out live sessions.
+ * is stored, so a database leak does not hand out live sessions. Each session also carries a tag
+ * derived from the password it was opened with: a copy running with another ADMIN_PASSWORD
+ * accepts none of them (changing the password ends every session).
  */
 export class AdminAuth {
   private readonly passwordHash: Buffer;
+  private readonly password: string;
+  private tagKeyP: Promise<Buffer> | undefined;
   private readonly perClient = new RateLimiter(5, 5);
   private readonly global = new RateLimiter(60, 20);
   private lastPurge = 0;
@@ -43,19 +56,35 @@ export class AdminAuth {
     private readonly timeoutMs = DEFAULT_DATABASE_TIMEOUT_MS,
   ) {
     this.passwordHash = Buffer.from(sha256(password), "hex");
+    this.password = password;
   }
 
-  /** Checks the password (constant time, throttled per client and overall) and opens a new session. */
+  /** The session's password tag: HMAC-SHA256 of its token hash under the password-derived key. */
+  private async tag(tokenHash: string): Promise<string> {
+    this.tagKeyP ??= deriveTagKey(this.password).catch((err) => {
+      this.tagKeyP = undefined; // try again next time rather than refuse every session for good
+      throw err;
+    });
+    return createHmac("sha256", await this.tagKeyP).update(tokenHash).digest("hex");
+  }
+
+  /**
+   * Checks the password (constant time) and opens a new session. Throttled per client first; only
+   * an attempt its client's budget allows also spends the global budget, so one client hammering
+   * the form cannot lock everyone else out.
+   */
   async login(password: string, client: string): Promise<LoginResult> {
-    const wait = Math.max(this.perClient.take(client), this.global.take("*"));
+    const wait = this.perClient.take(client) || this.global.take("*");
     if (wait > 0) return { ok: false, reason: "throttled", retryAfterS: wait };
     const given = Buffer.from(sha256(password), "hex");
     if (!timingSafeEqual(given, this.passwordHash)) return { ok: false, reason: "bad_password" };
     const token = randomToken();
     const csrf = randomToken();
     const expiresAt = new Date(Date.now() + this.ttlMs);
+    const tokenHash = sha256(token);
+    const tag = await this.tag(tokenHash);
     await withDatabaseErrors(async () => {
-      await this.sql`insert into admin_sessions (token_hash, csrf_token, ip, expires_at) values (${sha256(token)}, ${csrf}, ${client}, ${expiresAt})`;
+      await this.sql`insert into admin_sessions (token_hash, csrf_token, ip, expires_at, password_tag) values (${tokenHash}, ${csrf}, ${client}, ${expiresAt}, ${tag})`;
       if (Date.now() - this.lastPurge > 3_600_000) {
         this.lastPurge = Date.now();
         await this.sql`delete from admin_sessions where expires_at < now()`;
@@ -64,14 +93,17 @@ export class AdminAuth {
     return { ok: true, token, csrf, expiresAt };
   }
 
-  /** The live session for a cookie token, or null. */
+  /** The live session for a cookie token (unexpired, and opened with the current password), or null. */
   async session(token: string | undefined): Promise<AdminSession | null> {
     if (!token || token.length > 100) return null;
-    return withDatabaseErrors(async () => {
-      const [row] = await this.sql<{ csrf_token: string; expires_at: Date }[]>`
-        select csrf_token, expires_at from admin_sessions where token_hash = ${sha256(token)} and expires_at > now()`;
-      return row ? { csrf: row.csrf_token, expiresAt: row.expires_at } : null;
+    const tokenHash = sha256(token);
+    const row = await withDatabaseErrors(async () => {
+      const [r] = await this.sql<{ csrf_token: string; expires_at: Date; password_tag: string | null }[]>`
+        select csrf_token, expires_at, password_tag from admin_sessions where token_hash = ${tokenHash} and expires_at > now()`;
+      return r;
     }, this.timeoutMs);
+    if (!row || !sameToken(row.password_tag, await this.tag(tokenHash))) return null;
+    return { csrf: row.csrf_token, expiresAt: row.expires_at };
   }
 
   /** Ends a session. */

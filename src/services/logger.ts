@@ -24,14 +24,24 @@ export interface LoggerOptions {
 /** Builds a logger; `secrets` are replaced by "[redacted]" in every line written. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const min = RANK[opts.level ?? "info"];
-  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  const secrets = [...new Set((opts.secrets ?? []).filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  // Values are masked before serialising (JSON escapes `"`, `\` and control characters, so a
+  // secret holding one would no longer match in the line); the finished line is then masked
+  // again, in both the raw and the JSON-escaped form, for secrets in keys.
+  const inLine = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
+  const mask = (text: string, list: string[]) => {
+    for (const s of list) if (text.includes(s)) text = text.split(s).join("[redacted]");
+    return text;
+  };
+  const masking = secrets.length ? (key: string, value: unknown) => {
+    const v = replacer(key, value);
+    return typeof v === "string" ? mask(v, secrets) : v;
+  } : replacer;
   const write = opts.write ?? ((line: string) => process.stdout.write(line + "\n"));
   const make = (base: LogFields): Logger => {
     const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (RANK[level] < min) return;
-      let line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, replacer);
-      for (const s of secrets) line = line.split(s).join("[redacted]");
-      write(line);
+      write(mask(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, masking), inLine));
     };
     return {
       debug: (m, f) => emit("debug", m, f),

@@ -31,7 +31,9 @@ export function validateDescription(raw: unknown): string {
   if (typeof raw !== "string") throw new InputError(422, "invalid_description", "description is required");
   const text = raw.trim();
   if (text.length === 0) throw new InputError(422, "invalid_description", "description must not be empty");
-  if ([...text].length > DESCRIPTION_MAX)
+  // A code point is one or two UTF-16 units: over 2 × the limit in units is too long without
+  // counting (so a multi-megabyte field is refused without walking it character by character).
+  if (text.length > 2 * DESCRIPTION_MAX || [...text].length > DESCRIPTION_MAX)
     throw new InputError(422, "invalid_description", `description must be at most ${DESCRIPTION_MAX} characters`);
   if (/\u0000/.test(text)) throw new InputError(422, "invalid_description", "description must not contain NUL characters");
   return text;

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
+import postgres from "postgres";
 import { startBinary, type Running } from "../support/binary";
 import { photo } from "../support/fixtures";
 import { adForm, startTestStack, waitFor } from "../support/stack";
@@ -178,6 +179,64 @@ describe("the dashboard", () => {
     expect(await state(id)).toBe("accepted");
     forgetProblems(); // the refused fetch logged its 403, as it should
   });
+
+  test("without JavaScript the forms still work: approve from the ad's page, and re-send a failed e-mail from the outbox", async () => {
+    const id = await submit("none-cat.png", "Approved without JavaScript");
+    await waitFor(async () => (await state(id)) === "rejected");
+    await waitFor(() => stack.mailgun.forAd(id).length === 1);
+    // A tab that loads no script at all (htmx and admin.js refused), with the signed-in session.
+    const noJs = await browser.newPage();
+    await noJs.page.route(/\.js(\?|$)/, (r) => r.abort());
+    try {
+      await noJs.page.goto(`${svc.url}/admin/ads/${id}`);
+      await noJs.page.fill("#category", "cat carrier");
+      const [approved] = await Promise.all([noJs.page.waitForResponse((r) => r.url().endsWith(`/admin/ads/${id}/approve`)), noJs.page.click("form.action:has(#category) button")]);
+      expect(approved.status()).toBe(303); // a plain form POST, its _csrf field accepted; then back to the ad
+      await noJs.page.waitForLoadState();
+      expect(noJs.page.url()).toBe(`${svc.url}/admin/ads/${id}`);
+      expect(await noJs.page.textContent(".detail-head .badge")).toBe("accepted");
+      expect(await state(id)).toBe("accepted");
+      await waitFor(() => stack.mailgun.forAd(id).length === 2);
+
+      // The approval e-mail bounced (as the worker records a permanent Mailgun failure).
+      const sql = postgres(stack.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+      try {
+        await sql`update emails set status = 'failed', last_error = 'bounced (test)' where ad_id = ${id} and kind = 'accepted'`;
+      } finally {
+        await sql.end();
+      }
+      await noJs.page.goto(`${svc.url}/admin/outbox?status=failed`);
+      const row = noJs.page.locator("table.outbox tbody tr", { hasText: "Approved without JavaScript" });
+      const [resent] = await Promise.all([noJs.page.waitForResponse((r) => r.url().endsWith("/resend")), row.locator("button", { hasText: "Resend" }).click()]);
+      expect(resent.status()).toBe(303);
+      await noJs.page.waitForLoadState();
+      expect(noJs.page.url()).toBe(`${svc.url}/admin/outbox?status=failed`);
+      await waitFor(() => stack.mailgun.forAd(id).length === 3);
+      expect(stack.mailgun.forAd(id)[2]!.subject).toBe("Your ad was accepted (cat carrier)");
+    } finally {
+      await noJs.page.close();
+    }
+  }, 40_000);
+
+  test("a failed e-mail is re-sent from the ad's page (htmx)", async () => {
+    const id = await submit("vehicle-car-rear.jpg", "Resend with htmx");
+    await waitFor(async () => (await state(id)) === "accepted");
+    await waitFor(() => stack.mailgun.forAd(id).length === 1);
+    const sql = postgres(stack.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    try {
+      await sql`update emails set status = 'failed', last_error = 'bounced (test)' where ad_id = ${id}`;
+    } finally {
+      await sql.end();
+    }
+    await page.goto(`${svc.url}/admin/ads/${id}`);
+    await page.click("section:has(#emails-h) button:has-text('Resend')");
+    await page.waitForSelector(".flash");
+    expect(await page.textContent(".flash")).toContain("E-mail queued again");
+    expect(page.url()).toBe(`${svc.url}/admin/ads/${id}`);
+    await waitFor(() => stack.mailgun.forAd(id).length === 2);
+    expect(stack.mailgun.forAd(id).map((m) => m.subject)).toEqual(["Your ad was accepted (car)", "Your ad was accepted (car)"]);
+    expectClean();
+  }, 30_000);
 
   test("overview and outbox", async () => {
     await page.goto(`${svc.url}/admin/overview`);

@@ -4,8 +4,11 @@
  * and the operator actions with their audit entries and e-mails.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { buildHandlerDeps } from "../../src/compose";
+import { buildAppDeps, buildHandlerDeps } from "../../src/compose";
 import { handleAdMessage } from "../../src/consumer/handle-ad-message";
+import type { AdminDeps } from "../../src/routes/admin";
+import { createApp } from "../../src/routes/app";
+import { AdminAuth } from "../../src/services/admin-auth";
 import { silentLogger } from "../../src/services/logger";
 import { serviceMetrics } from "../../src/services/metrics";
 import { ADMIN_TEST_PASSWORD, buildTestApp } from "../support/app";
@@ -14,10 +17,33 @@ import { adForm, startTestStack } from "../support/stack";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let t: Awaited<ReturnType<typeof buildTestApp>>;
+let app: ReturnType<typeof createApp>;
+
+/**
+ * The app over the test stack's services, as a (re)started copy would build it: with `password`
+ * as ADMIN_PASSWORD, and TRUST_PROXY from the stack's configuration (true here, so each test can
+ * be its own client through X-Forwarded-For), unless `admin` overrides it.
+ */
+function appWith(password: string, admin: Partial<AdminDeps> = {}) {
+  const deps = buildAppDeps(stack.config, {
+    repo: t.repo,
+    storage: t.storage,
+    publisher: t.publisher,
+    log: silentLogger,
+    metrics: t.metrics,
+    checks: {},
+    isShuttingDown: () => false,
+    version: "test",
+    admin: { sql: t.sql, password },
+  });
+  deps.admin = { trustProxy: stack.config.trustProxy, ...deps.admin!, ...admin };
+  return createApp(deps);
+}
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ TRUST_PROXY: "true" });
   t = await buildTestApp(stack.config);
+  app = appWith(ADMIN_TEST_PASSWORD);
 });
 afterAll(async () => {
   await t.close();
@@ -25,13 +51,17 @@ afterAll(async () => {
 });
 
 const BASE = "http://localhost";
-const req = (method: string, path: string, init: { cookie?: string; headers?: Record<string, string>; body?: BodyInit } = {}) =>
-  t.app.handle(new Request(BASE + path, { method, body: init.body, headers: { ...(init.cookie ? { cookie: init.cookie } : {}), ...init.headers } }));
+type Init = { cookie?: string; headers?: Record<string, string>; body?: BodyInit; base?: string };
+const reqOn = (a: { handle(r: Request): Promise<Response> }, method: string, path: string, init: Init = {}) =>
+  a.handle(new Request((init.base ?? BASE) + path, { method, body: init.body, headers: { ...(init.cookie ? { cookie: init.cookie } : {}), ...init.headers } }));
+const req = (method: string, path: string, init: Init = {}) => reqOn(app, method, path, init);
 
-async function login(password = ADMIN_TEST_PASSWORD, ip?: string) {
+async function login(password = ADMIN_TEST_PASSWORD, ip?: string, on: { handle(r: Request): Promise<Response> } = app, init: Init = {}) {
   const body = new URLSearchParams({ password });
-  return req("POST", "/admin/login", { body, headers: { "content-type": "application/x-www-form-urlencoded", ...(ip ? { "x-forwarded-for": ip } : {}) } });
+  return reqOn(on, "POST", "/admin/login", { ...init, body, headers: { "content-type": "application/x-www-form-urlencoded", ...(ip ? { "x-forwarded-for": ip } : {}), ...init.headers } });
 }
+
+const cookieOf = (res: Response) => res.headers.get("set-cookie")!.split(";")[0]!;
 
 // Logins are throttled (5 a minute per client, and every in-process request is the same client),
 // so the tests share one session; only the logout test opens its own.
@@ -75,7 +105,7 @@ async function snapshot() {
 describe("access control", () => {
   test("every /admin route in the route table is denied without a session", async () => {
     const id = await submit();
-    const routes = t.app.routes.filter((r) => (r.path === "/admin" || r.path.startsWith("/admin/")) && r.path !== "/admin/login");
+    const routes = app.routes.filter((r) => (r.path === "/admin" || r.path.startsWith("/admin/")) && r.path !== "/admin/login");
     expect(routes.length).toBeGreaterThanOrEqual(10);
     for (const r of routes) {
       const path = r.path.replace(":id", id).replace(":action", "approve");
@@ -87,9 +117,70 @@ describe("access control", () => {
     expect((await t.repo.get(id))!.state).toBe("pending");
   });
 
-  test("a forged or expired cookie is no session", async () => {
+  test("a forged cookie is no session", async () => {
     const res = await req("GET", "/admin", { cookie: "ad_admin=forged-token-value" });
     expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/login");
+  });
+
+  test("an expired session (its expires_at passed) is no session", async () => {
+    const res = await login(ADMIN_TEST_PASSWORD, "10.20.0.1");
+    expect(res.status).toBe(303);
+    const cookie = cookieOf(res);
+    expect((await req("GET", "/admin", { cookie })).status).toBe(200);
+    const token = cookie.split("=")[1]!;
+    const hash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
+    const updated = await t.sql`update admin_sessions set expires_at = now() - interval '1 second' where token_hash = ${hash}`;
+    expect(updated.count).toBe(1);
+    const after = await req("GET", "/admin", { cookie });
+    expect(after.status).toBe(303);
+    expect(after.headers.get("location")).toBe("/admin/login");
+    expect((await req("POST", "/admin/bulk", { cookie, body: new URLSearchParams({ action: "approve" }), headers: { "content-type": "application/x-www-form-urlencoded" } })).status).toBe(401);
+  });
+
+  test("a session ends when ADMIN_PASSWORD changes (a restart with another password, same database)", async () => {
+    const res = await login(ADMIN_TEST_PASSWORD, "10.20.0.2");
+    expect(res.status).toBe(303);
+    const cookie = cookieOf(res);
+    // A restart with the same password keeps the session...
+    expect((await reqOn(appWith(ADMIN_TEST_PASSWORD), "GET", "/admin", { cookie })).status).toBe(200);
+    // ...one with another password does not, on that copy nor on a copy still running the old one
+    // once it is restarted with the new one too.
+    const changed = appWith("a brand new operator password");
+    const res2 = await reqOn(changed, "GET", "/admin", { cookie });
+    expect(res2.status).toBe(303);
+    expect(res2.headers.get("location")).toBe("/admin/login");
+    // The database holds a tag derived from the password, never the password or a plain hash of it.
+    const [row] = await t.sql<{ password_tag: string | null }[]>`select password_tag from admin_sessions where token_hash = ${new Bun.CryptoHasher("sha256").update(cookie.split("=")[1]!).digest("hex")}`;
+    expect(row!.password_tag).toBeTruthy();
+    const dump = JSON.stringify(await t.sql`select * from admin_sessions`);
+    expect(dump).not.toContain(ADMIN_TEST_PASSWORD);
+    expect(dump).not.toContain(new Bun.CryptoHasher("sha256").update(ADMIN_TEST_PASSWORD).digest("hex"));
+    // The new password signs in on the new copy.
+    expect((await login("a brand new operator password", "10.20.0.3", changed)).status).toBe(303);
+  });
+
+  test("the session cookie is Secure when the request came over https (directly, or per a trusted proxy)", async () => {
+    const direct = await login(ADMIN_TEST_PASSWORD, "10.20.0.4", app, { base: "https://localhost" });
+    expect(direct.status).toBe(303);
+    expect(direct.headers.get("set-cookie")).toContain("; Secure");
+    const proxied = await login(ADMIN_TEST_PASSWORD, "10.20.0.5", app, { headers: { "x-forwarded-proto": "https" } });
+    expect(proxied.headers.get("set-cookie")).toContain("; Secure");
+    const plain = await login(ADMIN_TEST_PASSWORD, "10.20.0.6");
+    expect(plain.headers.get("set-cookie")).not.toContain("Secure");
+    // Without TRUST_PROXY the header is anyone's to send: ignored.
+    const untrusting = appWith(ADMIN_TEST_PASSWORD, { trustProxy: false });
+    const spoofed = await login(ADMIN_TEST_PASSWORD, undefined, untrusting, { headers: { "x-forwarded-proto": "https" } });
+    expect(spoofed.status).toBe(303);
+    expect(spoofed.headers.get("set-cookie")).not.toContain("Secure");
+    // Signing out over https clears the cookie with the same flags.
+    const cookie = cookieOf(direct);
+    const page = await (await req("GET", "/admin", { cookie })).text();
+    const csrf = /"X-CSRF-Token":"([^"]+)"/.exec(unescape(page))![1]!;
+    const out = await req("POST", "/admin/logout", { base: "https://localhost", cookie, body: new URLSearchParams({ _csrf: csrf }), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(out.status).toBe(303);
+    expect(out.headers.get("set-cookie")).toContain("Max-Age=0");
+    expect(out.headers.get("set-cookie")).toContain("; Secure");
   });
 
   test("login: wrong password 401; right password sets a fresh HttpOnly, SameSite=Strict session cookie", async () => {
@@ -132,7 +223,7 @@ describe("access control", () => {
     const id = await submit();
     await processNow(id);
     const before = await snapshot();
-    const gets = t.app.routes.filter((r) => r.method === "GET" && (r.path === "/admin" || r.path.startsWith("/admin/")));
+    const gets = app.routes.filter((r) => r.method === "GET" && (r.path === "/admin" || r.path.startsWith("/admin/")));
     for (const r of gets) {
       for (const action of ["approve", "reject", "reprocess"]) {
         await req("GET", r.path.replace(":id", id).replace(":action", action) + "?state=accepted&action=reject&ids=" + id, { cookie });
@@ -263,15 +354,132 @@ describe("moderation", () => {
   });
 });
 
-describe("login throttling (last: it spends this client's budget)", () => {
-  test("login is throttled per client", async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const res = await t.app.handle(
-        new Request(BASE + "/admin/login", { method: "POST", body: new URLSearchParams({ password: "guess " + i }), headers: { "content-type": "application/x-www-form-urlencoded" } }),
-      );
-      statuses.push(res.status);
+/** Every <form method="post"> of a page: its action and the value of its `_csrf` field (or null). */
+function postForms(html: string) {
+  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)]
+    .filter((m) => /method="post"/i.test(m[1]!))
+    .map((m) => ({ action: /action="([^"]*)"/.exec(m[1]!)?.[1] ?? "", csrf: /<input[^>]*name="_csrf"[^>]*value="([^"]*)"/.exec(m[2]!)?.[1] ?? null }));
+}
+
+describe("forms without JavaScript", () => {
+  test("every POST form on every page carries the session's _csrf field", async () => {
+    const { cookie, csrf } = await session();
+    const id = await submit("vehicle-bus.jpg", "Form check");
+    await processNow(id);
+    await t.sql`update emails set status = 'failed', last_error = 'test: mailbox full' where ad_id = ${id}`; // so the Resend buttons render
+    const emailId = (await t.repo.emailsFor(id))[0]!.id;
+    const seen: string[] = [];
+    for (const path of ["/admin", "/admin?state=accepted", `/admin/ads/${id}`, "/admin/outbox", "/admin/outbox?status=failed", "/admin/overview"]) {
+      const forms = postForms(await (await req("GET", path, { cookie })).text());
+      expect(forms.length).toBeGreaterThan(0);
+      for (const f of forms) {
+        expect([path, f.action, f.csrf]).toEqual([path, f.action, csrf]);
+        seen.push(f.action);
+      }
     }
-    expect(statuses).toContain(429);
+    for (const action of ["/admin/logout", "/admin/bulk", `/admin/ads/${id}/approve`, `/admin/ads/${id}/reject`, `/admin/ads/${id}/reprocess`, `/admin/emails/${emailId}/resend`]) expect(seen).toContain(action);
+  });
+
+  test("a plain form POST (no htmx, no header) with the page's _csrf field works; without the field it is refused (403)", async () => {
+    const { cookie } = await session();
+    const id = await submit("none-cat.png", "Plain form");
+    const approve = postForms(await (await req("GET", `/admin/ads/${id}`, { cookie })).text()).find((f) => f.action === `/admin/ads/${id}/approve`)!;
+    const h = { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin" };
+    expect((await req("POST", approve.action, { cookie, headers: h, body: new URLSearchParams({ category: "car" }) })).status).toBe(403);
+    expect((await t.repo.get(id))!.state).toBe("pending");
+    const ok = await req("POST", approve.action, { cookie, headers: h, body: new URLSearchParams({ category: "car", _csrf: String(approve.csrf) }) });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get("location")).toBe(`/admin/ads/${id}`);
+    expect((await t.repo.get(id))!.state).toBe("accepted");
+  });
+});
+
+describe("resending a failed e-mail", () => {
+  const h = { "content-type": "application/x-www-form-urlencoded" };
+
+  test("POST /admin/emails/:id/resend needs a session and the CSRF token; an unknown e-mail is 404 or 409", async () => {
+    expect((await req("POST", "/admin/emails/1/resend", { headers: h, body: "" })).status).toBe(401);
+    const { cookie, csrf } = await session();
+    expect((await req("POST", "/admin/emails/1/resend", { cookie, headers: h, body: "" })).status).toBe(403);
+    expect((await req("POST", "/admin/emails/1/resend", { cookie, headers: { ...h, "x-csrf-token": csrf, "sec-fetch-site": "cross-site" }, body: "" })).status).toBe(403);
+    expect((await req("POST", "/admin/emails/not-an-id/resend", { cookie, headers: { ...h, "x-csrf-token": csrf }, body: "" })).status).toBe(404);
+    const unknown = await req("POST", "/admin/emails/999999999/resend", { cookie, headers: { ...h, "x-csrf-token": csrf }, body: "" });
+    expect(unknown.status).toBe(409);
+    expect(await unknown.text()).toContain("cannot be re-sent");
+  });
+
+  test("a failed e-mail is queued again: from the outbox without JavaScript, and from the ad's page with htmx", async () => {
+    const { cookie, csrf } = await session();
+    const id = await submit("vehicle-motorcycle.png", "Resend me");
+    await processNow(id);
+    await t.sql`update emails set status = 'failed', last_error = 'test: mailbox full' where ad_id = ${id}`;
+    const emailId = (await t.repo.emailsFor(id))[0]!.id;
+    const url = `/admin/emails/${emailId}/resend`;
+    const form = postForms(await (await req("GET", "/admin/outbox?status=failed", { cookie })).text()).find((f) => f.action === url);
+    expect(form).toBeDefined();
+    const plain = await req("POST", url, { cookie, headers: h, body: new URLSearchParams({ _csrf: form!.csrf!, from: "outbox", status: "failed" }) });
+    expect(plain.status).toBe(303);
+    expect(plain.headers.get("location")).toBe("/admin/outbox?status=failed");
+    expect((await t.repo.emailsFor(id))[0]!.status).toBe("queued");
+    // Not failed any more: nothing to re-send.
+    const again = await req("POST", url, { cookie, headers: { ...h, "x-csrf-token": csrf, "hx-request": "true" }, body: new URLSearchParams({ from: "ad", ad: id }) });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("cannot be re-sent");
+
+    await t.sql`update emails set status = 'failed' where id = ${emailId}`;
+    const htmx = await req("POST", url, { cookie, headers: { ...h, "x-csrf-token": csrf, "hx-request": "true" }, body: new URLSearchParams({ from: "ad", ad: id }) });
+    expect(htmx.status).toBe(200);
+    const html = await htmx.text();
+    expect(html).toContain('id="detail"');
+    expect(html).toContain("queued again");
+    expect(html).not.toContain(`action="${url}"`); // no Resend button once it is queued
+    expect((await t.repo.emailsFor(id))[0]!.status).toBe("queued");
+  });
+});
+
+// Each test runs on a copy of its own (as its own process would be): fresh per-client and global budgets.
+describe("login throttling", () => {
+  test("login is throttled per client; with TRUST_PROXY the client is the forwarded address", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await login("guess " + i, "10.30.0.1", a)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const throttled = await login("guess 8", "10.30.0.1", a);
+    expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another forwarded client has its own budget.
+    expect((await login("guess 9", "10.30.0.2", a)).status).toBe(401);
+    expect((await login(ADMIN_TEST_PASSWORD, "10.30.0.3", a)).status).toBe(303);
+  });
+
+  test("without TRUST_PROXY a client cannot dodge the throttle by inventing X-Forwarded-For values", async () => {
+    const untrusting = appWith(ADMIN_TEST_PASSWORD, { trustProxy: false });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await login("guess " + i, `10.31.0.${i}`, untrusting)).status);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+  });
+
+  test("one client hammering sign-in cannot lock other operators out (the global budget is only spent by allowed attempts)", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await login("hammer " + i, "10.32.0.1", a)).status);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(35);
+    expect((await login(ADMIN_TEST_PASSWORD, "10.32.0.2", a)).status).toBe(303);
+  });
+
+  test("AdminAuth: a client's refused attempts do not spend the global budget", async () => {
+    const auth = new AdminAuth(t.sql, ADMIN_TEST_PASSWORD, 60_000);
+    for (let i = 0; i < 100; i++) await auth.login("wrong password", "198.51.100.7");
+    expect(await auth.login("wrong password", "198.51.100.7")).toMatchObject({ ok: false, reason: "throttled" });
+    // Fifteen other clients, each within its own budget, still get answers (the global burst is
+    // 20, and the hammering client spent only the 5 attempts it was allowed).
+    for (let i = 0; i < 14; i++) expect(await auth.login("wrong password", `198.51.101.${i}`)).toMatchObject({ ok: false, reason: "bad_password" });
+    expect(await auth.login(ADMIN_TEST_PASSWORD, "198.51.102.1")).toMatchObject({ ok: true });
+  });
+
+  test("AdminAuth: the IPv6 addresses of one /64 are one client", async () => {
+    const auth = new AdminAuth(t.sql, ADMIN_TEST_PASSWORD, 60_000);
+    for (let i = 0; i < 5; i++) expect(await auth.login("wrong password", `2001:db8:7:7::${i + 1}`)).toMatchObject({ ok: false, reason: "bad_password" });
+    expect(await auth.login(ADMIN_TEST_PASSWORD, "2001:db8:7:7:abcd::99")).toMatchObject({ ok: false, reason: "throttled" });
+    expect(await auth.login(ADMIN_TEST_PASSWORD, "2001:db8:7:8::1")).toMatchObject({ ok: true });
   });
 });

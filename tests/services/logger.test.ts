@@ -23,3 +23,28 @@ test("levels below the minimum are dropped", () => {
   log.warn("loud");
   expect(lines.map((l) => JSON.parse(l).msg)).toEqual(["loud"]);
 });
+
+test("a secret with quotes and backslashes is masked in its JSON-escaped form too", () => {
+  const secret = 'pa"ss\\word-canary';
+  const lines: string[] = [];
+  const log = createLogger({ secrets: [secret], write: (l) => lines.push(l) });
+  log.error(`login with ${secret} failed`, {
+    err: new Error(`server said: password ${secret} is wrong`),
+    nested: { dsn: `postgres://u:${secret}@h/db`, list: [secret] },
+    [secret]: "as a key",
+  });
+  log.child({ password: secret }).warn("child");
+  expect(lines).toHaveLength(2);
+  const escaped = JSON.stringify(secret).slice(1, -1); // pa\"ss\\word-canary
+  for (const line of lines) {
+    expect(line).not.toContain(secret);
+    expect(line).not.toContain(escaped);
+    expect(line).not.toContain("ss\\\\word"); // any tail of the escaped form
+  }
+  const o = JSON.parse(lines[0]!);
+  expect(o.msg).toBe("login with [redacted] failed");
+  expect(o.err.message).toBe("server said: password [redacted] is wrong");
+  expect(o.nested).toEqual({ dsn: "postgres://u:[redacted]@h/db", list: ["[redacted]"] });
+  expect(JSON.stringify(o)).not.toContain("word-canary");
+  expect(JSON.parse(lines[1]!).password).toBe("[redacted]");
+});

@@ -89,6 +89,30 @@ describe("validateDescription", () => {
   });
   test("counts characters, not UTF-16 units", () => {
     expect(validateDescription("🚗".repeat(5000))).toHaveLength(10000);
+    expect(inputError(() => validateDescription("🚗".repeat(5001))).code).toBe("invalid_description");
+  });
+  test("a very long description is refused by its length alone, before any per-character work", () => {
+    // Counting code points walks the whole string (String.prototype[Symbol.iterator]); a text
+    // longer than 2 × the limit in UTF-16 units cannot fit, so it must be refused without that walk.
+    const proto = String.prototype as unknown as Record<symbol, unknown>;
+    const iterator = proto[Symbol.iterator];
+    let walked = 0;
+    proto[Symbol.iterator] = function (this: string) {
+      walked++;
+      return (iterator as () => Iterator<string>).call(this);
+    };
+    try {
+      const e = inputError(() => validateDescription("x".repeat(10_001)));
+      expect(e.code).toBe("invalid_description");
+      expect(walked).toBe(0);
+      expect(inputError(() => validateDescription("y".repeat(2_000_000))).message).toBe("description must be at most 5000 characters");
+      expect(walked).toBe(0);
+    } finally {
+      proto[Symbol.iterator] = iterator;
+    }
+    // At or under twice the limit, the exact count still decides.
+    expect(inputError(() => validateDescription("x".repeat(10_000))).code).toBe("invalid_description");
+    expect(validateDescription("🚗".repeat(5000))).toHaveLength(10_000);
   });
 });
 

@@ -2,7 +2,7 @@ import { Html } from "@kitajs/html";
 import type { AdEvent, ProcessingErrorRow } from "../../services/admin-repository";
 import type { AdRow, EmailRow } from "../../services/ad-repository";
 import { defaultCategory } from "../../services/moderation";
-import { ConfidenceBar, EmailDelivery, StateBadge, Time } from "./parts";
+import { ConfidenceBar, CsrfField, EmailDelivery, ResendCell, StateBadge, Time } from "./parts";
 
 export interface DetailProps {
   ad: AdRow;
@@ -11,6 +11,8 @@ export interface DetailProps {
   errors: ProcessingErrorRow[];
   vehicleTag: string;
   threshold: number;
+  /** The session's CSRF token, for the forms' `_csrf` field (no-JS submits). */
+  csrf: string;
   flash?: string;
   error?: string;
 }
@@ -115,6 +117,7 @@ export function AdDetail(p: DetailProps) {
       <section class="actions" aria-labelledby="actions-h">
         <h2 id="actions-h">Actions</h2>
         <form method="post" action={`/admin/ads/${ad.id}/approve`} hx-post={`/admin/ads/${ad.id}/approve`} hx-target="#detail" hx-swap="outerHTML" class="action">
+          <CsrfField csrf={p.csrf} />
           <label for="category">Category</label>
           <input id="category" name="category" list="category-options" value={ad.state === "accepted" && ad.category ? ad.category : defaultCategory(ad)} required maxlength="60" />
           <datalist id="category-options">
@@ -125,6 +128,7 @@ export function AdDetail(p: DetailProps) {
           <button type="submit">Approve</button>
         </form>
         <form method="post" action={`/admin/ads/${ad.id}/reject`} hx-post={`/admin/ads/${ad.id}/reject`} hx-target="#detail" hx-swap="outerHTML" class="action">
+          <CsrfField csrf={p.csrf} />
           <label for="reason">Reason (sent to the poster)</label>
           <input id="reason" name="reason" maxlength="500" placeholder="The photo does not show a vehicle." />
           <button type="submit" class="danger">
@@ -132,6 +136,7 @@ export function AdDetail(p: DetailProps) {
           </button>
         </form>
         <form method="post" action={`/admin/ads/${ad.id}/reprocess`} hx-post={`/admin/ads/${ad.id}/reprocess`} hx-target="#detail" hx-swap="outerHTML" class="action">
+          <CsrfField csrf={p.csrf} />
           <span class="muted">Tag the photo again and let the rule decide.</span>
           <button type="submit">Reprocess</button>
         </form>
@@ -165,6 +170,9 @@ export function AdDetail(p: DetailProps) {
                 <th scope="col">Provider id</th>
                 <th scope="col">Attempts</th>
                 <th scope="col">Sent</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -177,6 +185,7 @@ export function AdDetail(p: DetailProps) {
                   <td>
                     <Time at={e.sent_at} />
                   </td>
+                  <ResendCell email={e} csrf={p.csrf} from="ad" />
                 </tr>
               ))}
             </tbody>

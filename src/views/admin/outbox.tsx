@@ -1,13 +1,27 @@
 import { Html } from "@kitajs/html";
 import type { OutboxRow } from "../../services/admin-repository";
-import { EmailDelivery, Time } from "./parts";
+import { EmailDelivery, ResendCell, Time } from "./parts";
 
-/** Every e-mail the service sent or means to send, newest first. */
-export function OutboxView({ rows, more, status }: { rows: OutboxRow[]; more: boolean; status?: string }) {
+/** Every e-mail the service sent or means to send, newest first; a failed one can be re-sent. */
+export function OutboxView({ rows, more, status, csrf, flash, error }: { rows: OutboxRow[]; more: boolean; status?: string; csrf: string; flash?: string; error?: string }) {
   const statuses = ["", "queued", "sending", "sent", "failed"];
   return (
     <>
       <h1>E-mail outbox</h1>
+      {flash ? (
+        <p class="flash" role="status" safe>
+          {flash}
+        </p>
+      ) : (
+        ""
+      )}
+      {error ? (
+        <p class="error" role="alert" safe>
+          {error}
+        </p>
+      ) : (
+        ""
+      )}
       <nav class="tabs" aria-label="Status">
         {statuses.map((s) => (
           <a href={s ? `/admin/outbox?status=${s}` : "/admin/outbox"} aria-current={(status ?? "") === s ? "page" : undefined} class="tab">
@@ -27,6 +41,9 @@ export function OutboxView({ rows, more, status }: { rows: OutboxRow[]; more: bo
               <th scope="col">Status</th>
               <th scope="col">Provider id</th>
               <th scope="col">Ad</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -43,6 +60,7 @@ export function OutboxView({ rows, more, status }: { rows: OutboxRow[]; more: bo
                     {e.ad_description}
                   </a>
                 </td>
+                <ResendCell email={e} csrf={csrf} from="outbox" status={status} />
               </tr>
             ))}
           </tbody>

@@ -66,6 +66,35 @@ export function ConfidenceBar({ tag, threshold, highlight }: { tag: Tag; thresho
   );
 }
 
+/**
+ * The session's CSRF token as a form field, for the forms to work without JavaScript (htmx
+ * requests send it as the X-CSRF-Token header too). Every `<form method="post">` needs one.
+ */
+export function CsrfField({ csrf }: { csrf: string }) {
+  return <input type="hidden" name="_csrf" value={csrf} />;
+}
+
+/**
+ * A table cell with a "Resend" button for a failed e-mail (empty otherwise). `from` says where the
+ * answer goes: the ad's page (re-rendered into #detail) or the outbox (into #main).
+ */
+export function ResendCell({ email, csrf, from, status }: { email: Pick<EmailRow, "id" | "ad_id" | "status">; csrf: string; from: "ad" | "outbox"; status?: string }) {
+  if (email.status !== "failed") return <td></td>;
+  const url = `/admin/emails/${email.id}/resend`;
+  return (
+    <td>
+      <form method="post" action={url} hx-post={url} hx-target={from === "ad" ? "#detail" : "#main"} hx-swap={from === "ad" ? "outerHTML" : "innerHTML"} class="inline">
+        <CsrfField csrf={csrf} />
+        <input type="hidden" name="from" value={from} />
+        {from === "ad" ? <input type="hidden" name="ad" value={email.ad_id} /> : status ? <input type="hidden" name="status" value={status} /> : ""}
+        <button type="submit" class="small">
+          Resend
+        </button>
+      </form>
+    </td>
+  );
+}
+
 /** Two table cells: an e-mail's delivery status (with its last error) and the provider's id. */
 export function EmailDelivery({ email }: { email: Pick<EmailRow, "status" | "last_error" | "provider_id"> }) {
   return (

@@ -1,6 +1,6 @@
 import { Html } from "@kitajs/html";
 import type { AdListRow, AdminTab } from "../../services/admin-repository";
-import { Time, StateBadge, TopTags } from "./parts";
+import { CsrfField, Time, StateBadge, TopTags } from "./parts";
 
 export const TAB_LABELS: Record<AdminTab, string> = {
   pending: "Pending",
@@ -114,7 +114,7 @@ export function Rows({ state, q, before, rows, more }: { state: AdminTab; q?: st
 }
 
 /** The queue page body: search, tabs, bulk actions, rows. */
-export function QueueView(props: { state: AdminTab; q?: string; before?: string; counts: Record<AdminTab, number>; rows: AdListRow[]; more: boolean; flash?: string }) {
+export function QueueView(props: { state: AdminTab; q?: string; before?: string; counts: Record<AdminTab, number>; rows: AdListRow[]; more: boolean; flash?: string; csrf: string }) {
   const { state, q } = props;
   return (
     <>
@@ -138,6 +138,7 @@ export function QueueView(props: { state: AdminTab; q?: string; before?: string;
         ""
       )}
       <form id="bulk" method="post" action="/admin/bulk" class="bulk" hx-post="/admin/bulk" hx-target="#main" hx-swap="innerHTML">
+        <CsrfField csrf={props.csrf} />
         <input type="hidden" name="state" value={state} />
         <input type="hidden" name="q" value={q ?? ""} />
         <span class="bulk-label">With selected:</span>
