@@ -3,7 +3,8 @@
  * thread, which cannot share objects and so builds its own.
  */
 import type { Config } from "./config";
-import type { HandlerDeps } from "./consumer/handle-ad-message";
+import { HeldLeases, type HandlerDeps } from "./consumer/handle-ad-message";
+import { CircuitBreaker, DEFAULT_BREAKER } from "./services/circuit-breaker";
 import type { AdminDeps } from "./routes/admin";
 import type { AppDeps } from "./routes/app";
 import type { Check } from "./routes/health";
@@ -90,8 +91,9 @@ export function buildStorage(config: Config): ImageStorage {
   return config.s3 ? new S3ImageStorage(config.s3, config.requestTimeoutMs) : new FileImageStorage(join(config.dataDir, "images"));
 }
 
+/** RabbitMQ settings: the node list (AMQP_URL may name several nodes), the queue and its type. */
 function amqpOptions(config: Config, url: string, log: Logger): AmqpOptions {
-  return { url, queue: config.amqpQueue, retryDelaysMs: config.retryDelaysMs, log };
+  return { url, queue: config.amqpQueue, queueType: config.amqpQueueType, queueTypeExplicit: config.amqpQueueTypeExplicit, log };
 }
 
 /** The intake side's publisher: one long-lived RabbitMQ connection, or the in-process queue. */
@@ -136,6 +138,21 @@ export function buildMailer(config: Config, log: Logger): Mailer {
   return config.mailgun ? new MailgunMailer(config.mailgun, config.mailFrom, config.requestTimeoutMs) : new OutboxMailer(log);
 }
 
+/**
+ * One breaker per provider; when one closes, the work held for it becomes due at once (a failed
+ * release is retried by the next close, and held work comes back by itself at each probe time).
+ */
+function breakersFor(repo: AdRepository, log: Logger, metrics: ServiceMetrics) {
+  const make = (name: "tagger" | "mailer") => {
+    const b = new CircuitBreaker(name, DEFAULT_BREAKER, log);
+    metrics.circuitOpen.set(0, { provider: name });
+    b.onChange = (open) => metrics.circuitOpen.set(open ? 1 : 0, { provider: name });
+    b.onClose = () => void repo.releaseHeld(name).then((n) => n && log.info("held work released", { provider: name, items: n })).catch((err) => log.warn("could not release held work", { provider: name, err }));
+    return b;
+  };
+  return { tagger: make("tagger"), mailer: make("mailer") };
+}
+
 /** Everything the message handler needs, from configuration and already-built adapters. */
 export function buildHandlerDeps(
   config: Config,
@@ -144,6 +161,7 @@ export function buildHandlerDeps(
   repo: AdRepository,
   storage: ImageStorage,
   tagger: ImageTagger = buildTagger(config, log),
+  leases: { owner: string; held: HeldLeases } = { owner: `test:${process.pid}:${crypto.randomUUID().slice(0, 8)}`, held: new HeldLeases() },
 ): HandlerDeps {
   // WORKER_CONCURRENCY bounds the tagging calls; the rest of a message's work runs beside them.
   const gate = new Semaphore(config.workerConcurrency);
@@ -157,8 +175,10 @@ export function buildHandlerDeps(
     rule: { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence, reviewMinConfidence: config.reviewMinConfidence },
     publicBaseUrl: config.publicBaseUrl,
     retryDelaysMs: config.retryDelaysMs,
-    // Longer than one send can take (the request timeout), so a live sender keeps its lease.
-    emailLeaseMs: config.requestTimeoutMs * 2 + 10_000,
+    ...leases,
+    breakers: breakersFor(repo, log, metrics),
+    leaseMs: config.leaseMs,
+    maxProcessingStarts: config.maxProcessingStarts,
     failpoint: failpoints(config.failpoints),
   };
 }
@@ -208,6 +228,7 @@ export function buildAdminDeps(
     vehicleTag: config.vehicleTag,
     threshold: config.vehicleMinConfidence,
     secureCookies: config.publicBaseUrl.startsWith("https://"),
+    trustProxy: config.trustProxy,
     sessionTtlMs: config.adminSessionTtlMs,
     queueDepths: () => parts.publisher.depths(),
   };

@@ -56,9 +56,13 @@ export interface Config {
   databasePoolSize: number;
   /** How long one database call may take before it fails as transient (see withDatabaseErrors). */
   databaseTimeoutMs: number;
-  /** null: the in-process queue. */
+  /** null: the in-process queue. One RabbitMQ node URL, or several (a cluster's nodes) separated by commas. */
   amqpUrl: string | null;
   amqpQueue: string;
+  /** Type of the work and dead-letter queues when they are created (AMQP_QUEUE_TYPE; default quorum). */
+  amqpQueueType: "quorum" | "classic";
+  /** AMQP_QUEUE_TYPE was set: an existing queue of the other type is an error, never used as it is. */
+  amqpQueueTypeExplicit: boolean;
   /** null: image files under DATA_DIR/images. */
   s3: S3Config | null;
   /** null: the offline vehicle detector. */
@@ -74,8 +78,12 @@ export interface Config {
   maxImageBytes: number;
   /** Backoff delays between attempts of one ad; its length is the retry budget. */
   retryDelaysMs: number[];
-  /** An ad still pending this long after its last dispatch is published again by the sweeper. */
+  /** Work the broker accepted and has not seen done for this long is dispatched again (lost in the broker). */
   sweepAfterMs: number;
+  /** Processing and e-mail leases: renewed every sixth of this by a live worker, taken back when they run out. */
+  leaseMs: number;
+  /** An ad whose processing started this many times without finishing fails with reason `crashed`. */
+  maxProcessingStarts: number;
   requestTimeoutMs: number;
   publishTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -105,6 +113,9 @@ type Env = Record<string, string | undefined>;
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** The longest delay setTimeout honours (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Parses "250ms", "5s", "2m", "1h" or a bare number of milliseconds. */
 export function parseDurationMs(text: string): number | undefined {
@@ -151,11 +162,25 @@ export function loadConfig(env: Env): Config {
     problems.push(`${name} must be true or false`);
     return fallback;
   };
-  const duration = (name: string, fallback: string): number => {
+  /**
+   * A duration setting. It must be positive unless `allowZero` (pass that only where 0 has a
+   * meaning, and say which in a comment at the call; no duration has one today: a zero timeout,
+   * sweep age or session lifetime would only break things). `timer`: the value is waited for with
+   * setTimeout, which fires at once beyond 2^31-1 ms, so longer values are refused.
+   */
+  const duration = (name: string, fallback: string, opts: { allowZero?: boolean; timer?: boolean } = {}): number => {
     const raw = env[name]?.trim() || fallback;
     const ms = parseDurationMs(raw);
     if (ms === undefined || ms < 0) {
       problems.push(`${name} must be a duration such as 500ms, 5s or 2m`);
+      return parseDurationMs(fallback)!;
+    }
+    if (ms === 0 && !opts.allowZero) {
+      problems.push(`${name} must be greater than 0 (a duration such as 500ms, 5s or 2m)`);
+      return parseDurationMs(fallback)!;
+    }
+    if (opts.timer && ms > MAX_TIMER_MS) {
+      problems.push(`${name} must be at most ${Math.floor(MAX_TIMER_MS / 3_600_000)}h (${MAX_TIMER_MS}ms)`);
       return parseDurationMs(fallback)!;
     }
     return ms;
@@ -200,9 +225,11 @@ export function loadConfig(env: Env): Config {
     dataDir: str("DATA_DIR", "./data"),
     databaseUrl: optionalUrl("DATABASE_URL"),
     databasePoolSize: int("DATABASE_POOL_SIZE", 10, 1, 1000),
-    databaseTimeoutMs: duration("DATABASE_TIMEOUT", "10s"),
-    amqpUrl: optionalUrl("AMQP_URL"),
+    databaseTimeoutMs: duration("DATABASE_TIMEOUT", "10s", { timer: true }),
+    amqpUrl: amqpUrlList(env.AMQP_URL, problems),
     amqpQueue: queueName(str("AMQP_QUEUE", "ads"), problems),
+    amqpQueueType: queueType(env.AMQP_QUEUE_TYPE, problems),
+    amqpQueueTypeExplicit: !!env.AMQP_QUEUE_TYPE?.trim(),
     s3: hasS3
       ? {
           endpoint: url("S3_ENDPOINT", ""),
@@ -236,9 +263,11 @@ export function loadConfig(env: Env): Config {
     maxImageBytes: int("MAX_IMAGE_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     retryDelaysMs: retryDelaysMs.map((d) => d ?? 1000),
     sweepAfterMs: duration("SWEEP_AFTER", "5m"),
-    requestTimeoutMs: duration("REQUEST_TIMEOUT", "30s"),
-    publishTimeoutMs: duration("PUBLISH_TIMEOUT", "5s"),
-    shutdownTimeoutMs: duration("SHUTDOWN_TIMEOUT_MS", "25000"),
+    leaseMs: duration("LEASE", "30s"),
+    maxProcessingStarts: int("MAX_PROCESSING_STARTS", 3, 1, 100),
+    requestTimeoutMs: duration("REQUEST_TIMEOUT", "30s", { timer: true }),
+    publishTimeoutMs: duration("PUBLISH_TIMEOUT", "5s", { timer: true }),
+    shutdownTimeoutMs: duration("SHUTDOWN_TIMEOUT_MS", "25000", { timer: true }),
     logLevel,
     maxImagePixels: int("MAX_IMAGE_PIXELS", 50_000_000, 1, 2_000_000_000),
     rateLimitPerMinute: int("RATE_LIMIT_PER_MINUTE", 30, 0, 1_000_000),
@@ -272,6 +301,46 @@ function isUrl(v: string): boolean {
   }
 }
 
+/**
+ * Splits an AMQP_URL value into node URLs: full `amqp://` or `amqps://` URLs separated by commas
+ * (`amqp://u:p@h1:5672,amqp://u:p@h2:5672`). A comma only separates URLs when the next one
+ * starts with a scheme, so a comma inside a password needs no escaping.
+ */
+export function splitAmqpUrls(text: string): string[] {
+  return text
+    .split(/,(?=\s*amqps?:\/\/)/i)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** AMQP_URL: every listed URL must be an amqp(s) URL with a host name; returns the list joined by commas. */
+function amqpUrlList(raw: string | undefined, problems: string[]): string | null {
+  const v = raw?.trim();
+  if (!v) return null;
+  const urls = splitAmqpUrls(v);
+  if (!urls.length || !urls.every(isAmqpUrl) || /^,|,$/.test(v)) {
+    problems.push("AMQP_URL must be an amqp:// or amqps:// URL, or several such URLs separated by commas");
+  }
+  return urls.join(",");
+}
+
+function isAmqpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return /^amqps?:$/i.test(u.protocol) && /^([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])$/.test(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function queueType(raw: string | undefined, problems: string[]): "quorum" | "classic" {
+  const v = raw?.trim().toLowerCase();
+  if (!v) return "quorum";
+  if (v === "quorum" || v === "classic") return v;
+  problems.push("AMQP_QUEUE_TYPE must be quorum or classic");
+  return "quorum";
+}
+
 function queueName(v: string, problems: string[]): string {
   if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(v)) problems.push("AMQP_QUEUE may only hold letters, digits and _ . : -");
   return v;
@@ -280,7 +349,7 @@ function queueName(v: string, problems: string[]): string {
 /** Values that must never be logged; the logger masks them wherever they appear. */
 export function secretsOf(config: Config): string[] {
   const out = [config.s3?.secretAccessKey ?? "", config.imagga?.apiSecret ?? "", config.imagga?.apiKey ?? "", config.mailgun?.apiKey ?? "", config.adminPassword ?? ""];
-  for (const u of [config.databaseUrl ?? "", config.amqpUrl ?? ""]) {
+  for (const u of [config.databaseUrl ?? "", ...splitAmqpUrls(config.amqpUrl ?? "")]) {
     try {
       const p = new URL(u).password;
       if (p) out.push(decodeURIComponent(p), p);

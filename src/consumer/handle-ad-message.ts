@@ -1,5 +1,6 @@
 import type { AdRepository, AdRow, EmailRow, ErrorFacts } from "../services/ad-repository";
 import { decideFromTags, type DecisionRule } from "../services/decision";
+import { BreakerOpen, type CircuitBreaker } from "../services/circuit-breaker";
 import { describeError, DependencyError, isTransient } from "../services/errors";
 import type { Failpoints } from "../services/failpoints";
 import type { Logger } from "../services/logger";
@@ -21,13 +22,27 @@ export interface HandlerDeps {
   publicBaseUrl: string;
   /** Backoff before attempt n+1; its length is the retry budget. */
   retryDelaysMs: number[];
-  /** How long a claimed e-mail stays reserved for one sender (longer than a send can take). */
-  emailLeaseMs: number;
+  /** Who holds the leases this handler takes (one id per process: `host:pid:random`). */
+  owner: string;
+  /** How long a processing or e-mail lease lasts without a heartbeat (the heartbeat renews it). */
+  leaseMs: number;
+  /** An ad whose processing started this many times without finishing is failed as `crashed`. */
+  maxProcessingStarts: number;
+  /** The leases this process's handlers hold right now: what the heartbeat renews. */
+  held: HeldLeases;
+  /** One circuit breaker per provider: while open, work is held instead of burning attempts. */
+  breakers: { tagger: CircuitBreaker; mailer: CircuitBreaker };
   metrics: ServiceMetrics;
   failpoint?: Failpoints;
 }
 
-/** An e-mail send failed; `attempt` is that e-mail's attempt count, for the backoff. */
+/** Ads and e-mails a live handler of this process is working on. */
+export class HeldLeases {
+  readonly ads = new Set<string>();
+  readonly emails = new Set<string>();
+}
+
+/** An e-mail send failed transiently and its retry is recorded; `attempt` is its attempt count. */
 class EmailStepError extends Error {
   constructor(
     override readonly cause: unknown,
@@ -38,10 +53,23 @@ class EmailStepError extends Error {
 }
 
 /**
- * Processes one delivery of an ad id: tag and decide it if it is still pending, then send any
- * e-mail the decision queued. Safe to run any number of times for the same id: the decision is a
- * conditional update and e-mails are leased, so a redelivery neither decides nor e-mails twice.
- * Never throws: the outcome tells the queue to ack, retry later, or dead-letter.
+ * Held work comes back by itself after this long even if nobody releases it (e.g. the process that
+ * held it restarted); normally the breaker releases it when a probe succeeds.
+ */
+export const HELD_FALLBACK_MS = 5 * 60_000;
+
+/** Up to +10 %: spreads retries of many ads failed by one outage, and never makes one early. */
+export function withJitter(ms: number): number {
+  return Math.round(ms * (1 + Math.random() * 0.1));
+}
+
+/**
+ * Processes one delivery of an ad id: tag and decide it if it is pending and due, then send the
+ * e-mails that are due. Safe to run any number of times for the same id: processing is leased
+ * and counted, the decision is a conditional update and e-mails are leased, so a redelivery
+ * neither tags, decides nor e-mails twice, and nothing runs before its next attempt is due.
+ * Never throws. Retries are recorded in the database (due time, undispatched), and the worker's
+ * scheduler publishes them when due: the outcome is `done` unless nothing could be recorded.
  */
 export async function handleAdMessage(deps: HandlerDeps, msg: AdMessage): Promise<Outcome> {
   const started = performance.now();
@@ -56,31 +84,68 @@ async function handle(deps: HandlerDeps, msg: AdMessage): Promise<Outcome> {
     log.error("message with a malformed ad id dead-lettered");
     return { kind: "dead", reason: "malformed ad id" };
   }
+  if (deps.held.ads.has(msg.adId)) {
+    log.debug("duplicate delivery of an ad this process is working on; dropped");
+    return { kind: "done" };
+  }
+  deps.held.ads.add(msg.adId);
+  try {
+    return await work(deps, msg, log);
+  } finally {
+    deps.held.ads.delete(msg.adId);
+  }
+}
+
+async function work(deps: HandlerDeps, msg: AdMessage, log: Logger): Promise<Outcome> {
   let ad: AdRow | null = null;
   try {
-    ad = await deps.repo.get(msg.adId);
-    if (!ad) {
-      log.warn("message for an unknown ad dropped");
-      return { kind: "done" };
-    }
-    // The decision comes back with its e-mail already leased to us (no second round trip).
+    // One statement on the hot path: a pending, due, unleased ad comes back leased to us. A lease
+    // of this process that no live handler holds (an earlier delivery gave up) is taken back.
+    ad = await deps.repo.claimProcessing(msg.adId, deps.owner, deps.leaseMs);
     let claimed: EmailRow[] | null = null;
-    if (ad.state === "pending") claimed = await decide(deps, ad, log);
-    else log.debug("ad already decided; skipping tagging", { state: ad.state });
+    if (ad) {
+      if (ad.processing_starts > deps.maxProcessingStarts) return await crashed(deps, ad, log);
+      claimed = await decide(deps, ad, log);
+    } else {
+      ad = await deps.repo.get(msg.adId);
+      if (!ad) {
+        log.warn("message for an unknown ad dropped");
+        return { kind: "done" };
+      }
+      // Pending but not claimable: an early duplicate, or another live process works on it. Its
+      // due time and lease are in the database; the scheduler dispatches it when due.
+      if (ad.state === "pending") {
+        log.debug("ad not due or held by another worker; message dropped", { lease_owner: ad.lease_owner });
+        return { kind: "done" };
+      }
+    }
     if (ad.state !== "failed") await deliverEmails(deps, msg.adId, log, claimed);
     return { kind: "done" };
   } catch (err) {
-    return onFailure(deps, msg, ad, err, log);
+    return onFailure(deps, ad, err, log);
   }
+}
+
+async function crashed(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<Outcome> {
+  const starts = ad.processing_starts - 1;
+  const facts: ErrorFacts = {
+    provider: "worker",
+    reason: "crashed",
+    transient: false,
+    message: `processing crashed: started ${starts} times without finishing (the process died while working on this ad)`,
+  };
+  if (await deps.repo.markFailed(ad.id, facts)) deps.metrics.failed.inc();
+  log.error("ad failed: its processing keeps killing the worker", { starts });
+  return { kind: "dead", reason: "crashed" };
 }
 
 async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailRow[] | null> {
   const started = performance.now();
   const obj = await deps.storage.get(ad.image_key);
   if (!obj) throw new DependencyError("storage", "the ad's image is missing from storage", false, "missing");
-  await deps.failpoint?.("worker.after-download");
-  const tags = await deps.tagger.tag(obj.bytes, ad.image_content_type);
-  await deps.failpoint?.("worker.after-tagging");
+  await deps.failpoint?.("worker.after-download", ad.description);
+  const tags = await deps.breakers.tagger.run(() => deps.tagger.tag(obj.bytes, ad.image_content_type), isTransient);
+  await deps.failpoint?.("worker.after-tagging", ad.description);
   const d = decideFromTags(tags, deps.rule);
   const top = [...tags].sort((a, b) => b.confidence - a.confidence).slice(0, 3);
   const { won, email } = await deps.repo.decideAndClaim(ad.id, {
@@ -97,8 +162,8 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailR
             ? `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} in the review band [${deps.rule.reviewMinConfidence}, ${deps.rule.minConfidence})`
             : `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} < ${deps.rule.minConfidence}`,
     email: d.state === "accepted" ? acceptedEmail(ad, d.category, deps.publicBaseUrl) : d.state === "rejected" ? rejectedEmail(ad) : null,
-  }, deps.emailLeaseMs);
-  await deps.failpoint?.("worker.after-decision");
+  }, { owner: deps.owner, ms: deps.leaseMs });
+  await deps.failpoint?.("worker.after-decision", ad.description);
   const ms = Math.round(performance.now() - started);
   if (won) deps.metrics.decided.inc({ outcome: d.state, by: "auto" });
   if (won) log.info("ad decided", { state: d.state, category: d.category, vehicle_confidence: d.vehicleConfidence, top_tags: top, ms });
@@ -108,63 +173,116 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailR
 }
 
 async function deliverEmails(deps: HandlerDeps, adId: string, log: Logger, preclaimed: EmailRow[] | null): Promise<void> {
-  const claimed = preclaimed ?? (await deps.repo.claimEmails(adId, deps.emailLeaseMs));
-  for (const e of claimed) {
+  const claimed = preclaimed ?? (await deps.repo.claimEmails(adId, deps.owner, deps.leaseMs));
+  for (const e of claimed) deps.held.emails.add(e.id);
+  try {
+    for (const e of claimed) await deliverEmail(deps, adId, e, log);
+  } finally {
+    for (const e of claimed) deps.held.emails.delete(e.id);
+  }
+}
+
+async function deliverEmail(deps: HandlerDeps, adId: string, e: EmailRow, log: Logger): Promise<void> {
+  {
     let providerId: string;
     try {
-      ({ providerId } = await deps.mailer.send({ to: e.to_address, subject: e.subject, text: e.body_text, html: e.body_html, adId }));
+      const send = () => deps.mailer.send({ to: e.to_address, subject: e.subject, text: e.body_text, html: e.body_html, adId });
+      ({ providerId } = await deps.breakers.mailer.run(send, isTransient));
     } catch (err) {
-      const final = !isTransient(err) || e.attempts > deps.retryDelaysMs.length;
-      await deps.repo.markEmailError(e.id, adId, factsOf(err), final);
+      const mailer = deps.breakers.mailer;
+      if (err instanceof BreakerOpen || (mailer.isOpen && isTransient(err) && (mailer.isProbeFailure(err) || e.attempts <= deps.retryDelaysMs.length))) {
+        // Refused, a failed probe (neither counts), or a counted failure that found the circuit open:
+        // held until the mailer answers again, instead of waiting out (or spending) the schedule.
+        const uncount = err instanceof BreakerOpen || mailer.isProbeFailure(err);
+        await deps.repo.holdEmail(e.id, adId, deps.owner, HELD_FALLBACK_MS, uncount, err instanceof BreakerOpen ? undefined : factsOf(err));
+        log.info("mailer circuit open; e-mail held until it answers again", { email_id: e.id, counted: !uncount });
+        return;
+      }
+      const budget = deps.retryDelaysMs.length;
+      const final = !isTransient(err) || e.attempts > budget;
+      const delayMs = final ? 0 : withJitter(deps.retryDelaysMs[Math.min(e.attempts - 1, budget - 1)]!);
+      await deps.repo.markEmailError(e.id, adId, deps.owner, factsOf(err), final, delayMs);
       deps.metrics.emailsFailed.inc({ final: String(final) });
       if (final) {
         log.error("e-mail failed for good", { email_id: e.id, attempts: e.attempts, err });
-        continue;
+        return;
       }
       throw new EmailStepError(err, e.attempts);
     }
     // The one duplicate window: a crash between the provider's 200 and this commit sends again.
-    await deps.failpoint?.("worker.after-email");
-    await deps.repo.markEmailSent(e.id, providerId);
+    await deps.failpoint?.("worker.after-email", e.subject);
+    const recorded = await recordSent(deps, e.id, providerId, log);
     deps.metrics.emailsSent.inc({ kind: e.kind });
-    log.info("e-mail sent", { email_id: e.id, kind: e.kind, provider_id: providerId });
+    log.info("e-mail sent", { email_id: e.id, kind: e.kind, provider_id: providerId, recorded });
   }
 }
 
-async function onFailure(deps: HandlerDeps, msg: AdMessage, ad: AdRow | null, err: unknown, log: Logger): Promise<Outcome> {
+/**
+ * Records a send the provider accepted. The database may be briefly unreachable right then:
+ * retrying here (while the heartbeat keeps the lease) is what keeps the e-mail from going out
+ * twice. False when the lease was lost meanwhile (another worker may send it again).
+ */
+async function recordSent(deps: HandlerDeps, emailId: string, providerId: string, log: Logger): Promise<boolean> {
+  const deadline = Date.now() + deps.leaseMs;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 4000)) {
+    try {
+      const ok = await deps.repo.markEmailSent(emailId, deps.owner, providerId);
+      if (!ok) log.warn("e-mail sent but its lease was lost meanwhile; it may be sent again", { email_id: emailId });
+      return ok;
+    } catch (err) {
+      if (Date.now() + wait > deadline) {
+        log.error("e-mail sent but could not be recorded; it will be sent again when its lease runs out", { email_id: emailId, err });
+        return false;
+      }
+      await Bun.sleep(wait);
+    }
+  }
+}
+
+async function onFailure(deps: HandlerDeps, ad: AdRow | null, err: unknown, log: Logger): Promise<Outcome> {
   const cause = err instanceof EmailStepError ? err.cause : err;
   const reason = describeError(cause);
   const budget = deps.retryDelaysMs.length;
   const provider = cause instanceof DependencyError ? cause.dependency : "internal";
+  const pause = deps.retryDelaysMs[0]!;
   if (err instanceof EmailStepError) {
-    const delayMs = deps.retryDelaysMs[Math.min(err.attempt - 1, budget - 1)]!;
     deps.metrics.retries.inc({ provider, reason: reasonOf(cause) });
-    log.warn("e-mail will be retried", { provider, attempt: err.attempt, delay_ms: delayMs, err: cause });
-    return { kind: "retry", delayMs };
+    log.warn("e-mail will be retried when due", { provider, attempt: err.attempt, err: cause });
+    return { kind: "done" };
   }
-  if (!ad) {
-    // The ad could not even be loaded (the database is down): keep the message, try later.
-    const delayMs = deps.retryDelaysMs[Math.min(msg.retries, budget - 1)]!;
-    log.warn("could not load the ad; will retry", { provider, delay_ms: delayMs, err: cause });
-    return { kind: "retry", delayMs };
+  if (!ad || ad.state !== "pending" || ad.lease_owner !== deps.owner) {
+    // Nothing was claimed (the database is down) or the failure came after the decision (sending):
+    // nothing can be recorded, so the message waits and comes back. No attempt is counted.
+    log.warn("could not process the ad; message returned to the queue after a pause", { provider, pause_ms: pause, err: cause });
+    return { kind: "later", delayMs: pause };
   }
-  // The row's attempt count is the truth (a swept, republished message starts again at 0 retries).
-  const attempt = Math.max(ad?.attempts ?? 0, msg.retries) + 1;
+  const attempt = ad.attempts + 1;
   try {
+    const tagger = deps.breakers.tagger;
+    if (cause instanceof BreakerOpen || (provider === "tagger" && tagger.isOpen && isTransient(cause) && (tagger.isProbeFailure(cause) || attempt <= budget))) {
+      // Refused or a failed probe: nothing counted. A counted failure that found the circuit open:
+      // counted, but held until the provider answers again rather than waiting out its backoff.
+      const counted = !(cause instanceof BreakerOpen) && !tagger.isProbeFailure(cause);
+      await deps.repo.holdAd(ad.id, deps.owner, "tagger", HELD_FALLBACK_MS, counted ? factsOf(cause) : undefined);
+      if (counted) deps.metrics.retries.inc({ provider, reason: reasonOf(cause) });
+      log.info("tagger circuit open; ad held until it answers again", { counted });
+      return { kind: "done" };
+    }
     if (isTransient(cause) && attempt <= budget) {
-      const delayMs = deps.retryDelaysMs[attempt - 1]!;
+      const delayMs = withJitter(deps.retryDelaysMs[attempt - 1]!);
       await deps.repo.recordAttemptFailure(ad.id, factsOf(cause), delayMs);
       deps.metrics.retries.inc({ provider, reason: reasonOf(cause) });
-      log.warn("processing failed; will retry", { provider, attempt, delay_ms: delayMs, err: cause });
-      return { kind: "retry", delayMs };
+      log.warn("processing failed; will retry when due", { provider, attempt, delay_ms: delayMs, err: cause });
+      return { kind: "done" };
     }
     if (await deps.repo.markFailed(ad.id, factsOf(cause))) deps.metrics.failed.inc();
     log.error("processing failed for good; ad marked failed", { provider, attempt, transient: isTransient(cause), err: cause });
     return { kind: "dead", reason };
   } catch (bookkeeping) {
-    // Could not even record the failure (the database is down): try again after the first delay.
+    // Could not record the failure (the database is down): the lease runs out and the scheduler
+    // dispatches the ad again; meanwhile the message comes back after a pause.
     log.error("could not record a processing failure", { err: bookkeeping, original: cause });
-    return { kind: "retry", delayMs: deps.retryDelaysMs[Math.min(msg.retries, budget - 1)]! };
+    return { kind: "later", delayMs: pause };
   }
 }
 

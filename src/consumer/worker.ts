@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 /**
- * The worker thread: consumes the queue and runs the sweeper. Configuration arrives in the first
+ * The worker thread: consumes the queue and runs the scheduler. Configuration arrives in the first
  * message from the main thread (this file never reads the environment).
  */
 import { buildConsumer, buildDatabase, buildHandlerDeps, buildPublisher, buildStorage, buildTagger, poolSize } from "../compose";
@@ -10,8 +10,12 @@ import type { Config } from "../config";
 import { createLogger } from "../services/logger";
 import { serviceMetrics, type MetricsSnapshot } from "../services/metrics";
 import { secretsOf } from "../config";
-import { handleAdMessage } from "./handle-ad-message";
-import { startSweeper } from "./sweeper";
+import { hostname } from "node:os";
+import { handleAdMessage, HeldLeases } from "./handle-ad-message";
+import { startScheduler } from "./scheduler";
+import { startOrphanCollector } from "./orphans";
+import type { AdRepository } from "../services/ad-repository";
+import type { Logger } from "../services/logger";
 
 export type ToWorker =
   /** `databaseUrl`: where the main thread's database is (the embedded one has no configured URL). */
@@ -52,37 +56,91 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   }
 };
 
+/**
+ * This process's lease owner id: `host:pid:random`. The random part tells a restarted process
+ * that reuses a pid (pid 1 in a container) from its dead predecessor.
+ */
+export function newOwnerId(): string {
+  return `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Leases held by earlier processes of this host that are gone (killed, crashed) are released at
+ * start, so their work is taken up at once rather than when the leases run out. Owners on other
+ * hosts are left to their leases' expiry (≤ LEASE_MS).
+ */
+async function releaseDeadOwners(repo: AdRepository, owner: string, log: Logger): Promise<void> {
+  const host = hostname();
+  const dead = (await repo.leaseOwners()).filter((o) => {
+    const [h, pid] = o.split(":");
+    if (h !== host || o === owner) return false;
+    return Number(pid) === process.pid || !pidAlive(Number(pid));
+  });
+  const n = await repo.releaseLeases(dead);
+  if (n) log.warn("released the leases of processes of this host that are gone", { owners: dead, leases: n });
+}
+
 async function start(config: Config, databaseUrl: string) {
   const log = createLogger({ level: config.logLevel, secrets: secretsOf({ ...config, databaseUrl }), base: { thread: "worker" } });
   const { sql, repo } = buildDatabase(config, poolSize(config, "worker"), databaseUrl);
   const storage = buildStorage(config);
   const consumer = buildConsumer(config, log);
+  const owner = newOwnerId();
+  const held = new HeldLeases();
   let publisher: AdPublisher;
-  let sweepAfterMs = config.sweepAfterMs;
   if (consumer instanceof LocalConsumer) {
-    // In-process queue: the sweeper hands due ads straight to the local consumer, and runs
-    // often, because after a restart it is what re-dispatches the pending work.
+    // In-process queue: the scheduler hands due ads straight to the local consumer. The queue
+    // lived in memory, so at start every piece of outstanding work is undispatched (the data
+    // directory's lock guarantees no other process holds any of it).
     local = consumer;
     publisher = { publishAdSubmitted: async (id) => consumer.dispatch(id), ping: async () => {}, depths: async () => null, close: async () => {} };
-    sweepAfterMs = Math.min(sweepAfterMs, 2000);
     metrics.queueDepth.set(0, { queue: "work" });
+    const n = await repo.resetDispatch().catch((err) => (log.warn("could not reset dispatch marks", { err }), 0));
+    if (n) log.info("outstanding work from before the start will be dispatched again", { ads: n });
   } else {
     publisher = buildPublisher(config, log);
     consumer.onStateChange = (attached) => post({ type: "attached", attached });
+    // The queue was deleted (or lost with its node): the messages it held are gone; the
+    // scheduler publishes all outstanding work again once the queue is declared anew.
+    consumer.onQueueLost = () =>
+      void repo.undispatchAll().then((n) => log.warn("work queue lost; outstanding work will be dispatched again", { ads: n }), (err) => log.warn("could not mark lost work for dispatch; the slow sweep will", { err }));
+    await releaseDeadOwners(repo, owner, log).catch((err) => log.warn("could not check for leases of dead processes", { err }));
   }
   const tagger = buildTagger(config, log);
   // Load the offline model now rather than on the first ad (it takes a moment).
   await tagger.warm?.();
-  const deps = buildHandlerDeps(config, log, metrics, repo, storage, tagger);
+  const deps = buildHandlerDeps(config, log, metrics, repo, storage, tagger, { owner, held });
+  // A breaker starts closed: work held by an earlier run is tried again now (it re-opens if need be).
+  for (const p of ["tagger", "mailer"]) await repo.releaseHeld(p).catch(() => 0);
   await consumer.start((m) => handleAdMessage(deps, m));
   if (consumer instanceof LocalConsumer) post({ type: "attached", attached: true });
-  const sweeper = startSweeper({ repo, publisher, log, metrics }, sweepAfterMs, Math.max(1000, Math.min(30_000, Math.round(sweepAfterMs / 2))));
-  log.info("worker started", { concurrency: config.workerConcurrency, queue: config.amqpUrl ? config.amqpQueue : "in-process" });
+  const scheduler = startScheduler(
+    { repo, publisher, log, metrics, owner, held, breakers: [deps.breakers.tagger, deps.breakers.mailer] },
+    { everyMs: SCHEDULER_EVERY_MS, leaseMs: config.leaseMs, holdMs: config.publishTimeoutMs + 5000, sweepAfterMs: config.sweepAfterMs },
+  );
+  // Images whose row never committed (a crash between the upload and the insert) are deleted after an hour.
+  const orphans = startOrphanCollector({ storage, existingIds: (ids) => repo.existingIds(ids), log });
+  log.info("worker started", { concurrency: config.workerConcurrency, queue: config.amqpUrl ? config.amqpQueue : "in-process", owner });
   return async (timeoutMs: number) => {
-    sweeper.stop();
+    scheduler.stop();
+    await orphans.stop();
     await consumer.stop(timeoutMs);
+    // A clean stop is not a crash: hand back what is still held, without counting its start.
+    await repo.releaseLeases([owner], true).catch((err) => log.warn("could not release leases at stop; they expire by themselves", { err }));
     await publisher.close();
     await sql.end({ timeout: 2 });
     log.info("worker stopped");
   };
 }
+
+/** How often the scheduler looks for due work (and so the worst added delay of a retry). */
+const SCHEDULER_EVERY_MS = 1000;

@@ -30,6 +30,10 @@ export interface AdRow {
   next_attempt_at: Date;
   created_at: Date;
   updated_at: Date;
+  dispatched_at: Date | null;
+  dispatch_gen: number;
+  lease_owner: string | null;
+  processing_starts: number;
 }
 
 /** The columns the public routes read. */
@@ -60,7 +64,8 @@ export interface EmailRow {
   subject: string;
   body_text: string;
   body_html: string;
-  status: "queued" | "sending" | "sent" | "failed";
+  status: "queued" | "sending" | "sent" | "failed" | "superseded";
+  lease_owner: string | null;
   attempts: number;
   provider_id: string | null;
   last_error: string | null;
@@ -78,6 +83,9 @@ export interface DecisionRecord {
   email: EmailDraft | null;
 }
 
+/** How long intake holds a new ad's dispatch for its own publish before the scheduler may step in. */
+export const DEFAULT_DISPATCH_HOLD_MS = 10_000;
+
 /** All SQL about ads, their e-mails and their history. Every failure surfaces as a DependencyError. */
 export class AdRepository {
   /** `reads` serves the public status read (the hot path); by default the same pool. */
@@ -91,6 +99,9 @@ export class AdRepository {
     return withDatabaseErrors(fn, this.timeoutMs);
   }
 
+  private pendingMarks: DispatchMark[] = [];
+  private flushing: Promise<void> | null = null;
+
   /** Throws if the database cannot answer. */
   ping(): Promise<void> {
     return this.run(async () => {
@@ -98,13 +109,19 @@ export class AdRepository {
     });
   }
 
-  /** Stores a new pending ad and its "submitted" history entry, atomically, in one statement. */
-  insert(ad: NewAd): Promise<AdRow> {
+  /**
+   * Stores a new pending ad and its "submitted" history entry, atomically, in one statement. The
+   * ad is not yet dispatched: intake holds its dispatch for `holdMs` (the publish it is about to
+   * make) and marks it dispatched once the broker confirms; if intake dies first, the scheduler
+   * publishes it when the hold runs out.
+   */
+  insert(ad: NewAd, holdMs = DEFAULT_DISPATCH_HOLD_MS): Promise<AdRow> {
     return this.run(async () => {
       const [row] = await this.sql<AdRow[]>`
         with a as (
-          insert into ads (id, description, email, image_key, image_content_type, image_bytes)
-          values (${ad.id}, ${ad.description}, ${ad.email}, ${ad.imageKey}, ${ad.imageContentType}, ${ad.imageBytes})
+          insert into ads (id, description, email, image_key, image_content_type, image_bytes, dispatch_hold_until)
+          values (${ad.id}, ${ad.description}, ${ad.email}, ${ad.imageKey}, ${ad.imageContentType}, ${ad.imageBytes},
+                  now() + ${holdMs} * interval '1 millisecond')
           returning *
         ), ev as (
           insert into ad_events (ad_id, from_state, to_state, actor, reason)
@@ -112,6 +129,178 @@ export class AdRepository {
         )
         select * from a`;
       return row!;
+    });
+  }
+
+  /**
+   * Records that the broker confirmed these dispatches. A mark whose generation is stale (new work
+   * was recorded since: a failed attempt, an operator's decision) changes nothing.
+   */
+  markDispatched(items: ReadonlyArray<DispatchMark>): Promise<void> {
+    if (!items.length) return Promise.resolve();
+    return this.run(() => markDispatchedSql(this.sql, items));
+  }
+
+  /**
+   * `markDispatched` for one ad, batched with the others confirmed in the same few milliseconds
+   * (intake under load: one statement for many ads). Never rejects: a lost mark only means the
+   * scheduler publishes the ad once more after its hold (a duplicate the handler ignores).
+   */
+  markDispatchedSoon(item: DispatchMark): Promise<void> {
+    this.pendingMarks.push(item);
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, 2)).then(async () => {
+      const batch = this.pendingMarks.splice(0);
+      this.flushing = null;
+      await this.markDispatched(batch).catch(() => {});
+    });
+    return this.flushing;
+  }
+
+  /** Gives up a dispatch claim at once (the publish failed), so the next scheduler pass retries it. */
+  releaseDispatch(items: ReadonlyArray<DispatchMark>): Promise<void> {
+    if (!items.length) return Promise.resolve();
+    return this.run(async () => {
+      await this.sql`
+        update ads a set dispatch_hold_until = null
+          from (select unnest(${items.map((i) => i.id)}::uuid[]) as id, unnest(${items.map((i) => i.gen)}::int[]) as gen) v
+         where a.id = v.id and a.dispatch_gen = v.gen and a.dispatched_at is null`;
+    });
+  }
+
+  /**
+   * The scheduler's claim: ads with work that is due and not handed to the broker — a pending ad
+   * whose next attempt is due and that nobody holds, or a queued e-mail that is due. Each claimed
+   * ad is held for `holdMs` (so concurrent schedulers skip it) until `markDispatched`.
+   */
+  claimDue(limit: number, holdMs: number): Promise<DispatchMark[]> {
+    return this.run(() =>
+      this.sql<DispatchMark[]>`
+        update ads set dispatch_hold_until = now() + ${holdMs} * interval '1 millisecond'
+         where id in (
+           select a.id from ads a
+            where a.dispatched_at is null
+              and (a.dispatch_hold_until is null or a.dispatch_hold_until < now())
+              and ((a.state = 'pending' and a.next_attempt_at <= now() and (a.lease_until is null or a.lease_until < now()))
+                   or exists (select 1 from emails e where e.ad_id = a.id and e.status = 'queued' and e.next_attempt_at <= now()))
+            order by a.next_attempt_at
+            limit ${limit}
+            for update of a skip locked)
+        returning id, dispatch_gen as gen`,
+    );
+  }
+
+  /**
+   * Housekeeping for the scheduler, in one statement: leases that ran out (their holder died or
+   * lost the database) are released and their work becomes undispatched again; e-mails leased by
+   * a dead sender are queued again; ads with nothing left to do are marked dispatched so the
+   * scheduler's scan stays small. Returns how many leases were taken back.
+   */
+  reapExpired(): Promise<number> {
+    return this.run(async () => {
+      const [row] = await this.sql<{ n: number }[]>`
+        with ea as (
+          update emails set status = 'queued', lease_owner = null, lease_until = null
+           where status = 'sending' and lease_until < now()
+          returning ad_id
+        ), aa as (
+          update ads set lease_owner = null, lease_until = null,
+                 dispatched_at = case when state = 'pending' then null else dispatched_at end,
+                 dispatch_hold_until = case when state = 'pending' then null else dispatch_hold_until end,
+                 dispatch_gen = dispatch_gen + (state = 'pending')::int
+           where lease_until < now()
+          returning id
+        ), undispatch as (
+          update ads set dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
+           where id in (select ad_id from ea) and id not in (select id from aa)
+          returning id
+        ), idle as (
+          update ads a set dispatched_at = now()
+           where a.dispatched_at is null and a.state <> 'pending'
+             and (a.dispatch_hold_until is null or a.dispatch_hold_until < now())
+             and not exists (select 1 from emails e where e.ad_id = a.id and e.status in ('queued', 'sending'))
+             and a.id not in (select ad_id from ea) and a.id not in (select id from aa)
+          returning a.id
+        )
+        select ((select count(*) from ea) + (select count(*) from aa))::int as n`;
+      return row?.n ?? 0;
+    });
+  }
+
+  /** Keeps alive the leases a live handler of this owner holds (the heartbeat). */
+  renewLeases(owner: string, leaseMs: number, held: { ads: Iterable<string>; emails: Iterable<string> }): Promise<void> {
+    const ads = [...held.ads];
+    const emails = [...held.emails];
+    if (!ads.length && !emails.length) return Promise.resolve();
+    return this.run(async () => {
+      await this.sql`
+        with a as (
+          update ads set lease_until = now() + ${leaseMs} * interval '1 millisecond'
+           where id = any(${ads}::uuid[]) and lease_owner = ${owner} and lease_until is not null
+          returning id
+        )
+        update emails set lease_until = now() + ${leaseMs} * interval '1 millisecond'
+         where id = any(${emails}::bigint[]) and status = 'sending' and lease_owner = ${owner}`;
+    });
+  }
+
+  /** Owners holding a lease now (to find the ones whose process is gone). */
+  leaseOwners(): Promise<string[]> {
+    return this.run(async () => {
+      const rows = await this.sql<{ o: string }[]>`
+        select lease_owner as o from ads where lease_until is not null and lease_owner is not null
+        union select lease_owner from emails where status = 'sending' and lease_owner is not null`;
+      return rows.map((r) => r.o);
+    });
+  }
+
+  /**
+   * Releases every lease held by these owners (processes known to be gone, or this one stopping):
+   * their work becomes due for dispatch at once. With `unstart`, the processing start the owner
+   * counted is taken back (a clean stop is not a crash).
+   */
+  releaseLeases(owners: string[], unstart = false): Promise<number> {
+    if (!owners.length) return Promise.resolve(0);
+    return this.run(async () => {
+      const [row] = await this.sql<{ n: number }[]>`
+        with ea as (
+          update emails set status = 'queued', lease_owner = null, lease_until = null
+           where status = 'sending' and lease_owner = any(${owners}::text[])
+          returning ad_id
+        ), aa as (
+          update ads set lease_owner = null, lease_until = null,
+                 processing_starts = case when ${unstart} then greatest(processing_starts - 1, 0) else processing_starts end,
+                 dispatched_at = case when state = 'pending' then null else dispatched_at end,
+                 dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
+           where lease_until is not null and lease_owner = any(${owners}::text[])
+          returning id
+        ), undispatch as (
+          update ads set dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
+           where id in (select ad_id from ea) and id not in (select id from aa)
+          returning id
+        )
+        select ((select count(*) from ea) + (select count(*) from aa))::int as n`;
+      return row?.n ?? 0;
+    });
+  }
+
+  /**
+   * For a queue that lives in memory (the embedded default): after a start nothing is in flight,
+   * so every ad with outstanding work is undispatched and every lease released.
+   */
+  resetDispatch(): Promise<number> {
+    return this.run(async () => {
+      const [row] = await this.sql<{ n: number }[]>`
+        with ea as (
+          update emails set status = 'queued', lease_owner = null, lease_until = null where status = 'sending' returning ad_id
+        ), aa as (
+          update ads a set dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1,
+                 lease_owner = null, lease_until = null
+           where a.state = 'pending' or a.lease_until is not null or a.dispatched_at is null
+              or exists (select 1 from emails e where e.ad_id = a.id and e.status in ('queued', 'sending'))
+          returning id
+        )
+        select (select count(*) from aa)::int as n`;
+      return row?.n ?? 0;
     });
   }
 
@@ -136,32 +325,55 @@ export class AdRepository {
   }
 
   /**
+   * Takes a pending ad for processing: counts the start (before any work, so a job that kills the
+   * process is still counted) and leases the ad to `owner`. Null when the ad is not pending, its
+   * next attempt is not due yet (an early duplicate), or another owner's lease is live. The caller
+   * makes sure no handler of its own is working on the ad (its own lease is then a leftover).
+   */
+  claimProcessing(id: string, owner: string, leaseMs: number): Promise<AdRow | null> {
+    return this.run(async () => {
+      const [row] = await this.sql<AdRow[]>`
+        update ads set processing_starts = processing_starts + 1, lease_owner = ${owner},
+               lease_until = now() + ${leaseMs} * interval '1 millisecond'
+         where id = ${id} and state = 'pending' and next_attempt_at <= now() + interval '1 second'
+           and (lease_until is null or lease_until < now() or lease_owner = ${owner})
+        returning *`;
+      return row ?? null;
+    });
+  }
+
+  /**
    * Decides a pending ad in ONE statement: state, category and raw tags in a conditional update,
    * the history entry and the outgoing e-mail (data-modifying CTEs: one snapshot, all or nothing).
    * With `leaseMs` the e-mail is created already leased to the caller, who sends it next; with
    * null it is queued. `won` is false (and nothing changes) when the ad was no longer pending — a
    * duplicate delivery or an operator got there first.
    */
-  decideAndClaim(id: string, d: DecisionRecord, leaseMs: number | null): Promise<{ won: boolean; email: EmailRow | null }> {
+  decideAndClaim(id: string, d: DecisionRecord, lease: { owner: string; ms: number } | null): Promise<{ won: boolean; email: EmailRow | null }> {
     return this.run(async () => {
       const sql = this.sql;
       const e = d.email;
-      const claim = leaseMs !== null;
+      const claim = lease !== null;
       const rows = await sql<Array<{ won_id: string } & Partial<EmailRow>>>`
         with upd as (
           update ads set state = ${d.state}, category = ${d.category}, tags = ${sql.json(d.tags as never)},
                  decided_by = ${d.state === "review" ? null : d.actor}, decided_at = ${d.state === "review" ? null : new Date()},
-                 decision_reason = ${d.reason}, updated_at = now(), last_error = null
+                 decision_reason = ${d.reason}, updated_at = now(), last_error = null,
+                 lease_owner = null, lease_until = null, processing_starts = 0, held_by = null,
+                 dispatched_at = ${claim ? sql`now()` : null}, dispatch_gen = dispatch_gen + 1
            where id = ${id} and state = 'pending'
           returning id
         ), ev as (
           insert into ad_events (ad_id, from_state, to_state, actor, reason)
           select id, 'pending', ${d.state}, ${d.actor}, ${d.reason} from upd
+        ), sup as (
+          update emails set status = 'superseded', lease_until = null
+           where ad_id in (select id from upd) and status in ('queued', 'failed')
         ), em as (
-          insert into emails (ad_id, kind, to_address, subject, body_text, body_html, status, attempts, lease_until)
+          insert into emails (ad_id, kind, to_address, subject, body_text, body_html, status, attempts, lease_until, lease_owner)
           select id, ${e?.kind ?? "rejected"}, ${e?.to ?? ""}, ${e?.subject ?? ""}, ${e?.text ?? ""}, ${e?.html ?? ""},
                  ${claim ? "sending" : "queued"}, ${claim ? 1 : 0},
-                 ${claim ? sql`now() + ${leaseMs} * interval '1 millisecond'` : null}
+                 ${claim ? sql`now() + ${lease.ms} * interval '1 millisecond'` : null}, ${claim ? lease.owner : null}
             from upd where ${e !== null}
           returning *
         )
@@ -172,13 +384,18 @@ export class AdRepository {
     });
   }
 
-  /** Counts a failed attempt on a pending ad, records the error, and says when it is due again. */
+  /**
+   * Counts a failed attempt on a pending ad, records the error and when it is due again, and
+   * releases the lease: the attempt is finished, and the scheduler dispatches the next one when due.
+   */
   recordAttemptFailure(id: string, error: ErrorFacts, retryInMs: number): Promise<number> {
     return this.run(async () => {
       const [row] = await this.sql<{ attempts: number }[]>`
         with upd as (
           update ads set attempts = attempts + 1, last_error = ${error.message.slice(0, 2000)},
-                 next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', updated_at = now()
+                 next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', updated_at = now(),
+                 lease_owner = null, lease_until = null, processing_starts = 0, held_by = null,
+                 dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
            where id = ${id} and state = 'pending'
           returning attempts
         ), err as (${errorInsert(this.sql, id, error)})
@@ -192,7 +409,8 @@ export class AdRepository {
     return this.run(async () => {
       const rows = await this.sql`
         with upd as (
-          update ads set state = 'failed', attempts = attempts + 1, last_error = ${error.message.slice(0, 2000)}, updated_at = now()
+          update ads set state = 'failed', attempts = attempts + 1, last_error = ${error.message.slice(0, 2000)}, updated_at = now(),
+                 lease_owner = null, lease_until = null
            where id = ${id} and state = 'pending'
           returning id
         ), err as (${errorInsert(this.sql, id, error)}),
@@ -206,39 +424,49 @@ export class AdRepository {
   }
 
   /**
-   * Leases this ad's unsent e-mails for `leaseMs`, so concurrent deliveries of the same message
-   * never send the same e-mail twice. An expired lease (a crash mid-send) is taken over.
+   * Leases this ad's unsent e-mails that are due to `owner`, so concurrent deliveries of the same
+   * message never send the same e-mail twice. An e-mail waits while an older one about the same ad
+   * is being sent (the poster reads them in order).
    */
-  claimEmails(adId: string, leaseMs: number): Promise<EmailRow[]> {
+  claimEmails(adId: string, owner: string, leaseMs: number): Promise<EmailRow[]> {
     return this.run(() =>
       this.sql<EmailRow[]>`
-        update emails set status = 'sending', attempts = attempts + 1,
+        update emails set status = 'sending', attempts = attempts + 1, lease_owner = ${owner},
                lease_until = now() + ${leaseMs} * interval '1 millisecond'
-         where id in (select id from emails
-                       where ad_id = ${adId}
-                         and (status = 'queued' or (status = 'sending' and lease_until < now()))
-                       order by id for update skip locked)
+         where id in (select e.id from emails e
+                       where e.ad_id = ${adId} and e.status = 'queued' and e.next_attempt_at <= now() + interval '1 second'
+                         and not exists (select 1 from emails o where o.ad_id = e.ad_id and o.id < e.id and o.status = 'sending')
+                       order by e.id for update skip locked)
         returning *`,
     );
   }
 
-  /** Records the provider's acceptance of an e-mail. */
-  markEmailSent(emailId: string, providerId: string): Promise<void> {
+  /** Records the provider's acceptance of an e-mail this owner was sending. False if the lease was lost. */
+  markEmailSent(emailId: string, owner: string, providerId: string): Promise<boolean> {
     return this.run(async () => {
-      await this.sql`update emails set status = 'sent', provider_id = ${providerId}, sent_at = now(),
-                            lease_until = null, last_error = null where id = ${emailId}`;
+      const rows = await this.sql`update emails set status = 'sent', provider_id = ${providerId}, sent_at = now(),
+                            lease_until = null, lease_owner = null, last_error = null, held_by = null
+                      where id = ${emailId} and status = 'sending' and lease_owner = ${owner}
+                      returning id`;
+      return rows.length > 0;
     });
   }
 
-  /** Releases an e-mail after a failed send: queued again (transient) or failed for good. */
-  markEmailError(emailId: string, adId: string, error: ErrorFacts, final: boolean): Promise<void> {
+  /**
+   * Releases an e-mail after a failed send: queued again, due after `retryInMs` (its ad becomes
+   * undispatched, so the scheduler hands it to the broker when it is due), or failed for good.
+   */
+  markEmailError(emailId: string, adId: string, owner: string, error: ErrorFacts, final: boolean, retryInMs: number): Promise<void> {
     return this.run(async () => {
       await this.sql`
         with upd as (
-          update emails set status = ${final ? "failed" : "queued"}, lease_until = null,
-                 next_attempt_at = now(), last_error = ${error.message.slice(0, 2000)}
-           where id = ${emailId}
+          update emails set status = ${final ? "failed" : "queued"}, lease_until = null, lease_owner = null, held_by = null,
+                 next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', last_error = ${error.message.slice(0, 2000)}
+           where id = ${emailId} and status = 'sending' and lease_owner = ${owner}
           returning id
+        ), ad as (
+          update ads set dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
+           where id = ${adId} and ${!final} and exists (select 1 from upd)
         ), err as (${errorInsert(this.sql, adId, error)})
         select count(*) from upd`;
     });
@@ -255,31 +483,128 @@ export class AdRepository {
   }
 
   /**
-   * Ids whose work is overdue: pending ads not dispatched for `overdueMs`, and ads with an e-mail
-   * stuck unsent for as long. Their due time is pushed forward so that concurrent sweepers (one
-   * per worker copy) do not pick the same ids.
+   * Holds a pending ad this owner claimed, because its provider's circuit is open: due again after
+   * `retryInMs` at the latest (the breaker releases it sooner when the provider is back), its
+   * processing start taken back. With `error` the failed call counts as an attempt (it started
+   * while the circuit was closed); without, nothing is counted (refused, or a probe).
    */
-  claimOverdue(overdueMs: number, limit: number): Promise<string[]> {
+  holdAd(id: string, owner: string, provider: string, retryInMs: number, error?: ErrorFacts): Promise<void> {
+    return this.run(async () => {
+      await this.sql`
+        with upd as (
+          update ads set held_by = ${provider}, next_attempt_at = now() + ${retryInMs} * interval '1 millisecond',
+                 attempts = attempts + ${error ? 1 : 0}, last_error = coalesce(${error?.message.slice(0, 2000) ?? null}, last_error),
+                 lease_owner = null, lease_until = null, processing_starts = greatest(processing_starts - 1, 0),
+                 dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1, updated_at = now()
+           where id = ${id} and state = 'pending' and lease_owner = ${owner}
+          returning id
+        )${error ? this.sql`, err as (${errorInsert(this.sql, id, error)})` : this.sql``}
+        select count(*) from upd`;
+    });
+  }
+
+  /**
+   * Holds an e-mail this owner claimed, because the mailer's circuit is open; with `uncount` the
+   * attempt its claim counted is taken back (the send was refused, or was a probe).
+   */
+  holdEmail(emailId: string, adId: string, owner: string, retryInMs: number, uncount: boolean, error?: ErrorFacts): Promise<void> {
+    return this.run(async () => {
+      await this.sql`
+        with upd as (
+          update emails set status = 'queued', held_by = 'mailer', attempts = case when ${uncount} then greatest(attempts - 1, 0) else attempts end,
+                 last_error = coalesce(${error?.message.slice(0, 2000) ?? null}, last_error),
+                 next_attempt_at = now() + ${retryInMs} * interval '1 millisecond', lease_owner = null, lease_until = null
+           where id = ${emailId} and status = 'sending' and lease_owner = ${owner}
+          returning id
+        )
+        update ads set dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
+         where id = ${adId} and exists (select 1 from upd)`;
+    });
+  }
+
+  /**
+   * Work held for a provider becomes due now (the scheduler dispatches it): all of it when the
+   * provider is back, or `limit` items to probe it with.
+   */
+  releaseHeld(provider: string, limit = 1_000_000): Promise<number> {
+    return this.run(async () => {
+      const [row] = await this.sql<{ n: number }[]>`
+        with a as (
+          update ads set held_by = null, next_attempt_at = now()
+           where id in (select id from ads where held_by = ${provider} and state = 'pending' order by next_attempt_at limit ${limit} for update skip locked)
+          returning id
+        ), e as (
+          update emails set held_by = null, next_attempt_at = now()
+           where id in (select id from emails where held_by = ${provider} and status = 'queued' order by next_attempt_at
+                         limit greatest(${limit} - (select count(*) from a), 0) for update skip locked)
+          returning id
+        )
+        select ((select count(*) from a) + (select count(*) from e))::int as n`;
+      return row?.n ?? 0;
+    });
+  }
+
+  /** Which of these ids have a row (for the orphan-image collector). */
+  existingIds(ids: string[]): Promise<Set<string>> {
+    return this.run(async () => {
+      const rows = await this.sql<{ id: string }[]>`select id::text as id from ads where id = any(${ids}::uuid[])`;
+      return new Set(rows.map((r) => r.id));
+    });
+  }
+
+  /**
+   * The broker lost its queue (deleted, or a node lost with it): every message it held is gone, so
+   * all outstanding work that was dispatched becomes undispatched, for the scheduler to publish
+   * again (duplicates of messages that did survive are harmless). Returns how many ads.
+   */
+  undispatchAll(): Promise<number> {
+    return this.run(async () => {
+      const rows = await this.sql`
+        update ads set dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
+         where id in (select id from ads where state = 'pending' and dispatched_at is not null
+                       union select ad_id from emails where status = 'queued')
+           and dispatched_at is not null
+        returning id`;
+      return rows.length;
+    });
+  }
+
+  /**
+   * The slow path, for work handed to the broker and then lost there (a queue deleted, a node
+   * lost with its messages): pending ads dispatched more than `overdueMs` ago and still due, and
+   * ads whose queued e-mail has been due for as long, become undispatched again, so the scheduler
+   * publishes them. Nothing is sent or counted here. Returns the ids.
+   */
+  undispatchOverdue(overdueMs: number, limit: number): Promise<string[]> {
     return this.run(async () => {
       const rows = await this.sql<{ id: string }[]>`
-        with due_ads as (
-          update ads set next_attempt_at = now()
-           where id in (select id from ads
-                         where state = 'pending' and next_attempt_at < now() - ${overdueMs} * interval '1 millisecond'
-                         order by next_attempt_at limit ${limit} for update skip locked)
-          returning id
-        ), due_mails as (
-          update emails set status = 'queued', lease_until = null, next_attempt_at = now()
-           where id in (select id from emails
-                         where status in ('queued', 'sending')
-                           and coalesce(lease_until, next_attempt_at) < now() - ${overdueMs} * interval '1 millisecond'
-                         order by id limit ${limit} for update skip locked)
-          returning ad_id
-        )
-        select id from due_ads union select ad_id from due_mails`;
+        update ads set dispatched_at = null, dispatch_hold_until = null, dispatch_gen = dispatch_gen + 1
+         where id in (
+           select a.id from ads a
+            where a.dispatched_at < now() - ${overdueMs} * interval '1 millisecond'
+              and ((a.state = 'pending' and a.next_attempt_at < now() - ${overdueMs} * interval '1 millisecond'
+                    and (a.lease_until is null or a.lease_until < now()))
+                   or exists (select 1 from emails e where e.ad_id = a.id and e.status = 'queued'
+                               and e.next_attempt_at < now() - ${overdueMs} * interval '1 millisecond'))
+            limit ${limit} for update of a skip locked)
+        returning id`;
       return rows.map((r) => r.id);
     });
   }
+}
+
+/** A confirmed dispatch: the ad and the generation of the work that was published. */
+export interface DispatchMark {
+  id: string;
+  gen: number;
+}
+
+/** Marks confirmed dispatches (shared with the operators' repository). */
+export async function markDispatchedSql(sql: Sql, items: ReadonlyArray<DispatchMark>): Promise<void> {
+  await sql`
+    update ads a set dispatched_at = now(), dispatch_hold_until = null
+      from (select unnest(${items.map((i) => i.id)}::uuid[]) as id, unnest(${items.map((i) => i.gen)}::int[]) as gen) v
+     where a.id = v.id and a.dispatch_gen = v.gen and a.dispatched_at is null`;
 }
 
 /** The insert of a processing error, as a fragment for a data-modifying CTE. */

@@ -1,4 +1,4 @@
-import type { AdRow, AdState, EmailDraft, EmailRow } from "./ad-repository";
+import { markDispatchedSql, type AdRow, type AdState, type DispatchMark, type EmailDraft, type EmailRow } from "./ad-repository";
 import type { Sql } from "./database";
 import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
 import { DependencyError } from "./errors";
@@ -145,56 +145,110 @@ export class AdminRepository {
     to: { state: "accepted"; category: string } | { state: "rejected" },
     action: OperatorAction,
     email: (ad: AdRow) => EmailDraft,
-  ): Promise<{ before: AdRow; changed: boolean } | null> {
+  ): Promise<{ before: AdRow; changed: boolean; resent?: boolean; gen?: number } | null> {
     return this.run(async () => {
       const category = to.state === "accepted" ? to.category : null;
       for (let look = 0; look < MAX_LOOKS; look++) {
         const [ad] = await this.sql<Array<AdRow & { version: string }>>`select *, xmin::text as version from ads where id = ${id}`;
         if (!ad) return null;
         const { version, ...before } = ad;
-        if (before.state === to.state && before.category === category) return { before, changed: false };
+        if (before.state === to.state && before.category === category) {
+          // Same decision again: if the poster was never told (their e-mail failed), tell them now.
+          const gen = await this.requeueLatestFailedEmail(id, action);
+          return { before, changed: false, resent: gen !== null, gen: gen ?? undefined };
+        }
         const e = email(before);
-        const won = await this.sql`
+        // The new e-mail supersedes any older one not yet sent, so the poster never receives a
+        // stale outcome after the current one. The ad's work becomes undispatched until the
+        // operator's publish is confirmed (or the scheduler publishes it).
+        const won = await this.sql<{ id: string; gen: number }[]>`
           with upd as (
             update ads set state = ${to.state}, category = ${category}, decided_by = ${action.actor}, decided_at = now(),
-                   decision_reason = ${action.reason}, last_error = null, updated_at = now()
+                   decision_reason = ${action.reason}, last_error = null, updated_at = now(),
+                   dispatched_at = null, dispatch_hold_until = now() + interval '10 seconds', dispatch_gen = dispatch_gen + 1
              where id = ${id} and xmin::text = ${version}
-            returning id
+            returning id, dispatch_gen
           ), ev as (
             insert into ad_events (ad_id, from_state, to_state, actor, reason)
             select id, ${before.state}, ${to.state}, ${action.actor}, ${action.reason} from upd
+          ), sup as (
+            update emails set status = 'superseded' where ad_id in (select id from upd) and status in ('queued', 'failed')
           ), em as (
             insert into emails (ad_id, kind, to_address, subject, body_text, body_html)
             select id, ${e.kind}, ${e.to}, ${e.subject}, ${e.text}, ${e.html} from upd
           )
-          select id from upd`;
-        if (won.length) return { before, changed: true };
+          select id, dispatch_gen as gen from upd`;
+        if (won.length) return { before, changed: true, gen: won[0]!.gen };
       }
       throw busy();
     });
   }
 
   /** Sends an ad back for tagging: pending again with a fresh retry budget. Returns false if unknown. */
-  reprocess(id: string, action: OperatorAction): Promise<boolean> {
+  reprocess(id: string, action: OperatorAction): Promise<number | null> {
     return this.run(async () => {
       for (let look = 0; look < MAX_LOOKS; look++) {
         const [ad] = await this.sql<{ state: string; version: string }[]>`select state, xmin::text as version from ads where id = ${id}`;
-        if (!ad) return false;
-        const won = await this.sql`
+        if (!ad) return null;
+        const won = await this.sql<{ gen: number }[]>`
           with upd as (
             update ads set state = 'pending', category = null, decided_by = null, decided_at = null, decision_reason = null,
-                   attempts = 0, last_error = null, next_attempt_at = now(), updated_at = now()
+                   attempts = 0, last_error = null, next_attempt_at = now(), updated_at = now(), processing_starts = 0,
+                   dispatched_at = null, dispatch_hold_until = now() + interval '10 seconds', dispatch_gen = dispatch_gen + 1
              where id = ${id} and xmin::text = ${ad.version}
-            returning id
+            returning id, dispatch_gen
           ), ev as (
             insert into ad_events (ad_id, from_state, to_state, actor, reason)
             select id, ${ad.state}, 'pending', ${action.actor}, ${action.reason} from upd
           )
-          select id from upd`;
-        if (won.length) return true;
+          select dispatch_gen as gen from upd`;
+        if (won.length) return won[0]!.gen;
       }
       throw busy();
     });
+  }
+
+  /**
+   * Queues a failed e-mail again with a fresh attempt budget (the dashboard's "Resend"), marks its
+   * ad as having work to hand to the broker, and records who asked. Null when the e-mail is unknown,
+   * not failed, or no longer the latest about its ad (a stale outcome is never re-sent).
+   */
+  resendEmail(emailId: string, action: OperatorAction): Promise<{ adId: string; gen: number } | null> {
+    return this.run(async () => {
+      if (!/^[0-9]{1,18}$/.test(emailId)) return null;
+      return this.requeueFailedEmail(this.sql`e.id = ${emailId}`, action);
+    });
+  }
+
+  /** The latest e-mail of an ad, if it failed: queued again (re-approving re-sends). Returns the new dispatch generation. */
+  private async requeueLatestFailedEmail(adId: string, action: OperatorAction): Promise<number | null> {
+    const r = await this.requeueFailedEmail(this.sql`e.id = (select max(id) from emails where ad_id = ${adId})`, { ...action, reason: "failed e-mail re-sent" });
+    return r?.gen ?? null;
+  }
+
+  private async requeueFailedEmail(which: ReturnType<Sql>, action: OperatorAction): Promise<{ adId: string; gen: number } | null> {
+    const rows = await this.sql<{ ad_id: string; gen: number }[]>`
+      with em as (
+        update emails e set status = 'queued', attempts = 0, next_attempt_at = now(), lease_until = null, lease_owner = null, last_error = null
+         where ${which} and e.status = 'failed'
+           and not exists (select 1 from emails n where n.ad_id = e.ad_id and n.id > e.id and n.status <> 'superseded')
+        returning ad_id
+      ), ad as (
+        update ads set dispatched_at = null, dispatch_hold_until = now() + interval '10 seconds', dispatch_gen = dispatch_gen + 1
+         where id in (select ad_id from em)
+        returning id, state, dispatch_gen
+      ), ev as (
+        insert into ad_events (ad_id, from_state, to_state, actor, reason)
+        select id, state, state, ${action.actor}, ${action.reason} from ad
+      )
+      select id as ad_id, dispatch_gen as gen from ad`;
+    const r = rows[0];
+    return r ? { adId: r.ad_id, gen: r.gen } : null;
+  }
+
+  /** Records confirmed dispatches (after an operator action's publish). */
+  markDispatched(items: ReadonlyArray<DispatchMark>): Promise<void> {
+    return this.run(() => markDispatchedSql(this.sql, items));
   }
 
   /** The overview's figures: outcomes per day, submit→decision latency, provider errors per hour. */

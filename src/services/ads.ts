@@ -4,7 +4,7 @@ import type { Failpoints } from "./failpoints";
 import type { Logger } from "./logger";
 import type { ServiceMetrics } from "./metrics";
 import type { AdPublisher } from "./queue";
-import type { ImageStorage } from "./storage";
+import type { ImageStorage, ObjectNotModified } from "./storage";
 import { isAdId, validateDescription, validateEmail, validateImage } from "./validation";
 
 export interface IntakeDeps {
@@ -40,7 +40,9 @@ export function imageKeyFor(id: string, ext: string): string {
 /**
  * Registers an ad: validates everything first (so bad input changes nothing), stores the image,
  * commits the row, then publishes the id. The 201 is only given once the object and the row
- * exist. A failed publish is logged, not fatal: the ad stays pending and the sweeper publishes it.
+ * exist. A failed publish is logged, not fatal: the ad stays undispatched and the worker's
+ * scheduler publishes it once its hold (`DEFAULT_DISPATCH_HOLD_MS`) has passed and the broker
+ * takes messages again.
  */
 export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<AdRow> {
   const description = validateDescription(input.description);
@@ -62,9 +64,11 @@ export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<Ad
   await deps.failpoint?.("intake.after-commit");
   try {
     await deps.publisher.publishAdSubmitted(id);
+    // Not awaited: the 201 does not wait for the bookkeeping (a lost mark costs one duplicate).
+    void deps.repo.markDispatchedSoon({ id, gen: row.dispatch_gen });
   } catch (err) {
     deps.metrics.publishFailures.inc();
-    log.warn("publish failed; the sweeper will dispatch the ad", { err });
+    log.warn("publish failed; the scheduler will dispatch the ad as soon as the broker takes it", { err });
   }
   deps.metrics.submitted.inc();
   log.info("ad submitted", { bytes: input.image.byteLength, content_type: kind.contentType, width: kind.width, height: kind.height });
@@ -107,11 +111,18 @@ export async function findAd(repo: AdRepository, id: string): Promise<PublicAdRo
   return repo.getPublic(id);
 }
 
-/** The image of an accepted ad, or null (unknown, not accepted, or missing from storage). */
-export async function acceptedAdImage(repo: AdRepository, storage: ImageStorage, id: string) {
+/**
+ * The image of an accepted ad, streamed from storage, or `notModified` when `ifNoneMatch` (the
+ * client's If-None-Match) names its entity tag; null when the ad is unknown or not accepted.
+ * The ad's state is read on every call, so a decision takes effect on the next request.
+ */
+export async function acceptedAdImage(repo: AdRepository, storage: ImageStorage, id: string, ifNoneMatch?: string | null): Promise<AdImage | null> {
   const row = await findAd(repo, id);
   if (!row || row.state !== "accepted") return null;
-  const obj = await storage.get(row.image_key);
+  const obj = await storage.stream(row.image_key, { ifNoneMatch });
   if (!obj) throw new DependencyError("storage", "image of an accepted ad is missing from storage", false, "missing");
-  return { bytes: obj.bytes, contentType: row.image_content_type };
+  if (obj.notModified) return obj;
+  return { notModified: false, body: obj.body, size: obj.size, etag: obj.etag, contentType: row.image_content_type };
 }
+
+export type AdImage = ObjectNotModified | { notModified: false; body: ReadableStream<Uint8Array>; size: number; etag: string; contentType: string };

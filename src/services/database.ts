@@ -1,6 +1,8 @@
 import postgres from "postgres";
 import m001 from "../../sql/001_ads.sql" with { type: "text" };
 import m002 from "../../sql/002_moderation.sql" with { type: "text" };
+import m003 from "../../sql/003_reliability.sql" with { type: "text" };
+import m004 from "../../sql/004_admin_security.sql" with { type: "text" };
 import { DependencyError } from "./errors";
 import type { Logger } from "./logger";
 
@@ -10,6 +12,8 @@ export type Sql = postgres.Sql;
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   { version: 1, name: "001_ads", sql: m001 },
   { version: 2, name: "002_moderation", sql: m002 },
+  { version: 3, name: "003_reliability", sql: m003 },
+  { version: 4, name: "004_admin_security", sql: m004 },
 ];
 
 export interface DatabaseOptions {

@@ -3,10 +3,10 @@ import type { AdConsumer, AdMessage, AdPublisher, Outcome } from "./queue";
 
 /**
  * The embedded default queue between the HTTP side and the worker thread of one process. Same
- * contract as RabbitMQ's: at-least-once, bounded concurrency, retries after their backoff,
- * dead-lettering (the handler has already marked the ad failed). Nothing is kept only in memory:
- * the database is the source of truth, and the sweeper re-dispatches every pending ad that is due
- * (after a crash, a restart, or a dispatch lost while the worker was starting).
+ * contract as RabbitMQ's: at-least-once, bounded concurrency, `later` messages come back after
+ * their pause, dead-lettering (the handler has already marked the ad failed). Nothing is kept only
+ * in memory: the database is the source of truth; at start the worker marks all outstanding work
+ * undispatched and the scheduler hands it over again (after a crash or a restart).
  */
 export class LocalConsumer implements AdConsumer {
   private handle: ((msg: AdMessage) => Promise<Outcome>) | null = null;
@@ -28,7 +28,7 @@ export class LocalConsumer implements AdConsumer {
     this.pump();
   }
 
-  /** Queues an ad id (from intake, an operator action or the sweeper). */
+  /** Queues an ad id (from intake, an operator action or the scheduler). */
   dispatch(adId: string, retries = 0): void {
     if (this.stopping || this.known.has(adId)) return;
     this.known.add(adId);
@@ -58,15 +58,14 @@ export class LocalConsumer implements AdConsumer {
       outcome = await this.handle!(msg);
     } catch (err) {
       this.log.error("handler threw; retrying in 5 s", { ad_id: msg.adId, err });
-      outcome = { kind: "retry", delayMs: 5000 };
+      outcome = { kind: "later", delayMs: 5000 };
     }
     this.known.delete(msg.adId);
-    if (outcome.kind === "retry" && !this.stopping) {
-      const delay = Math.round(outcome.delayMs * (0.8 + Math.random() * 0.2));
+    if (outcome.kind === "later" && !this.stopping) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.dispatch(msg.adId, msg.retries + 1);
-      }, delay);
+      }, outcome.delayMs);
       this.timers.add(timer);
     } else if (outcome.kind === "dead") {
       this.deadLettered++;
@@ -85,13 +84,14 @@ export class LocalConsumer implements AdConsumer {
 
 /**
  * The HTTP side's end of the in-process queue: hands ids to the worker thread. Until the worker
- * is attached, dispatches are dropped, which is safe: the ad is committed and the sweeper finds it.
+ * is attached, a publish fails (the ad stays undispatched and the worker's scheduler hands it over).
  */
 export class LocalPublisher implements AdPublisher {
   sink: ((adId: string) => void) | null = null;
 
   async publishAdSubmitted(adId: string): Promise<void> {
-    this.sink?.(adId);
+    if (!this.sink) throw new Error("the worker thread is not running");
+    this.sink(adId);
   }
 
   async ping(): Promise<void> {

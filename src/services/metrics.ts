@@ -135,9 +135,10 @@ export function serviceMetrics(registry = new Registry()) {
     ]),
     emailsSent: registry.counter("emails_sent_total", "E-mails accepted by the provider, by kind"),
     emailsFailed: registry.counter("emails_failed_total", "E-mail send failures, by whether they were final"),
-    publishFailures: registry.counter("intake_publish_failures_total", "Intake publishes that failed (the sweeper re-dispatches those ads)"),
-    swept: registry.counter("sweeper_redispatched_total", "Ads re-published by the sweeper"),
+    publishFailures: registry.counter("intake_publish_failures_total", "Intake publishes that failed (the scheduler dispatches those ads once the broker takes them)"),
+    swept: registry.counter("scheduler_dispatched_total", "Ads published by the worker's scheduler (due retries, failed intake publishes, work taken back from a dead worker)"),
     queueDepth: registry.gauge("queue_depth", "Ready messages in the work and dead-letter queues"),
+    circuitOpen: registry.gauge("circuit_open", "1 while a provider's circuit breaker is open (its work is held, the provider probed)"),
     http: registry.counter("http_requests_total", "HTTP requests by method, route and status"),
   };
 }

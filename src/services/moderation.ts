@@ -39,13 +39,14 @@ export function defaultCategory(ad: Pick<AdRow, "tags" | "category">): string {
   return top?.name ?? "vehicle";
 }
 
-// The worker sends queued e-mails when it sees the id; without a publish they would wait for the
-// sweeper. A failed publish is therefore only logged.
-async function nudge(deps: ModerationDeps, id: string): Promise<void> {
+// The worker sends queued e-mails when it sees the id. The action left the ad undispatched, so a
+// failed publish is only logged: the worker's scheduler publishes it once its hold has passed.
+async function nudge(deps: ModerationDeps, id: string, gen: number | undefined): Promise<void> {
   try {
     await deps.publisher.publishAdSubmitted(id);
+    if (gen !== undefined) await deps.admin.markDispatched([{ id, gen }]).catch(() => {});
   } catch (err) {
-    deps.log.warn("publish after an operator action failed; the sweeper will pick it up", { ad_id: id, err });
+    deps.log.warn("publish after an operator action failed; the scheduler will dispatch it", { ad_id: id, err });
   }
 }
 
@@ -58,8 +59,8 @@ export async function approveAd(deps: ModerationDeps, id: string, category: stri
   if (result.changed) {
     deps.metrics.decided.inc({ outcome: "accepted", by: "operator" });
     deps.log.info("operator approved an ad", { ad_id: id, actor, from: result.before.state, category });
-    await nudge(deps, id);
-  }
+  } else if (result.resent) deps.log.info("operator re-approved an ad whose e-mail had failed; re-sending it", { ad_id: id, actor });
+  if (result.changed || result.resent) await nudge(deps, id, result.gen);
   return result.changed;
 }
 
@@ -70,16 +71,17 @@ export async function rejectAd(deps: ModerationDeps, id: string, reason: string,
   if (result.changed) {
     deps.metrics.decided.inc({ outcome: "rejected", by: "operator" });
     deps.log.info("operator rejected an ad", { ad_id: id, actor, from: result.before.state });
-    await nudge(deps, id);
-  }
+  } else if (result.resent) deps.log.info("operator re-rejected an ad whose e-mail had failed; re-sending it", { ad_id: id, actor });
+  if (result.changed || result.resent) await nudge(deps, id, result.gen);
   return result.changed;
 }
 
 /** Sends an ad back to automatic tagging with a fresh retry budget. */
 export async function reprocessAd(deps: ModerationDeps, id: string, actor: string): Promise<void> {
-  if (!(await deps.admin.reprocess(id, { actor, reason: "sent back for tagging" }))) throw new InputError(404, "not_found", "No ad with this id");
+  const gen = await deps.admin.reprocess(id, { actor, reason: "sent back for tagging" });
+  if (gen === null) throw new InputError(404, "not_found", "No ad with this id");
   deps.log.info("operator re-queued an ad", { ad_id: id, actor });
-  await nudge(deps, id);
+  await nudge(deps, id, gen);
 }
 
 /** Applies one action to many ads; returns how many changed. Unknown ids are skipped. */
@@ -101,4 +103,16 @@ export async function bulkAction(deps: ModerationDeps, ids: string[], action: Bu
     }
   }
   return changed;
+}
+
+/**
+ * Queues a failed e-mail again with a fresh attempt budget (the dashboard's "Resend" action).
+ * Returns false when the e-mail is unknown or not failed (a double click changes nothing).
+ */
+export async function resendEmail(deps: ModerationDeps, emailId: string, actor: string): Promise<boolean> {
+  const r = await deps.admin.resendEmail(emailId, { actor, reason: "e-mail re-sent by an operator" });
+  if (!r) return false;
+  deps.log.info("operator re-sent a failed e-mail", { email_id: emailId, ad_id: r.adId, actor });
+  await nudge(deps, r.adId, r.gen);
+  return true;
 }

@@ -2,14 +2,22 @@
 
 export interface AdMessage {
   adId: string;
-  /** How many times this message has been through a retry delay (0 on first delivery). */
+  /** Deliveries of this message so far as the broker counts them (0 when unknown); informational. */
   retries: number;
 }
 
-/** What the handler tells the queue to do with a delivery. */
+/**
+ * What the handler tells the queue to do with a delivery. Retries are not the queue's business:
+ * the database holds each ad's next due time and whether its work is handed to the broker
+ * (`ads.dispatched_at`), and the worker's scheduler publishes due work (see consumer/scheduler.ts).
+ * - `done`: ack (the work is finished, or recorded in the database for later).
+ * - `later`: nothing could be recorded (the database is unreachable): keep the message unacked for
+ *   `delayMs`, then return it to the queue. No attempt is counted.
+ * - `dead`: ack and move the id to the dead-letter queue (the ad is already marked failed).
+ */
 export type Outcome =
   | { kind: "done" }
-  | { kind: "retry"; delayMs: number }
+  | { kind: "later"; delayMs: number }
   | { kind: "dead"; reason: string };
 
 export interface AdPublisher {

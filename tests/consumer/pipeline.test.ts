@@ -6,7 +6,9 @@
  * - embedded: the same scenarios on PGlite, files under DATA_DIR and the in-process queue.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { buildConsumer, buildHandlerDeps } from "../../src/compose";
+import { buildConsumer, buildHandlerDeps, buildPublisher } from "../../src/compose";
+import { startScheduler } from "../../src/consumer/scheduler";
+import type { AdPublisher } from "../../src/services/queue";
 import { handleAdMessage, type HandlerDeps } from "../../src/consumer/handle-ad-message";
 import { AmqpPublisher, topology } from "../../src/services/amqp-queue";
 import { silentLogger } from "../../src/services/logger";
@@ -22,6 +24,8 @@ let stack: Awaited<ReturnType<typeof startTestStack>>;
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 let consumer: ReturnType<typeof buildConsumer> | null = null;
 let deps: HandlerDeps;
+let scheduler: ReturnType<typeof startScheduler> | null = null;
+let schedulerPublisher: AdPublisher | null = null;
 
 beforeAll(async () => {
   stack = await startTestStack({}, MODE);
@@ -29,6 +33,8 @@ beforeAll(async () => {
   deps = buildHandlerDeps(stack.config, silentLogger, serviceMetrics(), t.repo, t.storage);
 });
 afterAll(async () => {
+  scheduler?.stop();
+  await schedulerPublisher?.close();
   await consumer?.stop(2000);
   await t.close();
   await stack.stop();
@@ -43,6 +49,14 @@ async function startConsumer() {
     t.publisher.sink = (id) => c.dispatch(id);
     for (const r of await t.sql<{ id: string }[]>`select id from ads where state = 'pending'`) c.dispatch(r.id);
   }
+  // The worker thread's scheduler: publishes retries when they are due.
+  schedulerPublisher = c instanceof LocalConsumer
+    ? { publishAdSubmitted: async (id) => c.dispatch(id), ping: async () => {}, depths: async () => null, close: async () => {} }
+    : buildPublisher(stack.config, silentLogger);
+  scheduler = startScheduler(
+    { repo: t.repo, publisher: schedulerPublisher, log: silentLogger, metrics: serviceMetrics(), owner: deps.owner, held: deps.held },
+    { everyMs: 100, leaseMs: stack.config.leaseMs, holdMs: 5000, sweepAfterMs: stack.config.sweepAfterMs },
+  );
 }
 
 /** Delivers `id` once more, as a duplicate or redelivered message would. */
@@ -144,7 +158,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
     expect(await t.repo.emailsFor(id)).toHaveLength(1);
   });
 
-  test("Imagga answering 429 twice: retried with backoff, then accepted; attempts recorded", async () => {
+  test("compressed schedule (RETRY_DELAYS 200ms,400ms,800ms; scheduler pass 100 ms): Imagga answering 429 twice: retried with backoff, then accepted; attempts recorded", async () => {
     stack.imagga.faults.failNext(2, 429, null);
     const id = await submit("vehicle-bus.jpg");
     const ad = await decided(id);
@@ -153,7 +167,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
     expect(stack.mailgun.forAd(id)).toHaveLength(1);
   });
 
-  test("Mailgun failing once: the e-mail is retried without tagging again", async () => {
+  test("compressed schedule: Mailgun failing once: the e-mail is retried without tagging again", async () => {
     stack.mailgun.faults.failNext(1, 503, null);
     const callsBefore = stack.imagga.calls.length;
     const id = await submit("none-fruits.jpg");
@@ -165,7 +179,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
     expect(stack.mailgun.forAd(id)).toHaveLength(1);
   });
 
-  test("Imagga always failing: the ad ends failed after the retry budget, dead-lettered, others keep flowing", async () => {
+  test("compressed schedule: Imagga always failing: the ad ends failed after the retry budget, dead-lettered, others keep flowing", async () => {
     stack.imagga.faults.alwaysStatus = 500;
     const bad = await submit("vehicle-bus.jpg");
     const failed = await waitFor(async () => ((await t.repo.get(bad))!.state === "failed" ? t.repo.get(bad) : null));

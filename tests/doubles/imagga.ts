@@ -35,6 +35,8 @@ export interface ImaggaCall {
   bytes: number;
   contentType: string;
   status: number;
+  /** When the request arrived (epoch ms). */
+  at: number;
 }
 
 export function startImaggaDouble(opts: { key?: string; secret?: string; port?: number } = {}) {
@@ -79,7 +81,7 @@ export function startImaggaDouble(opts: { key?: string; secret?: string; port?: 
         const hash = sha256(bytes);
         const pinned = failing.get(hash);
         const fault = pinned ? Response.json(errorBody(pinned), { status: pinned }) : await faults.next(errorBody);
-        calls.push({ sha256: hash, bytes: bytes.byteLength, contentType: image.type, status: fault?.status ?? 200 });
+        calls.push({ sha256: hash, bytes: bytes.byteLength, contentType: image.type, status: fault?.status ?? 200, at: Date.now() });
         if (fault) return fault;
         const result = (byHash.get(hash) ?? UNKNOWN).map((t) => ({ confidence: t.confidence, tag: { en: t.tag } }));
         return Response.json({ result: { tags: result }, status: { text: "", type: "success" } });

@@ -20,6 +20,8 @@ export function startMailgunDouble(opts: { key?: string; domain?: string; port?:
   const key = opts.key ?? "test-mailgun-key";
   const domain = opts.domain ?? "mg.example.test";
   const messages: SentMail[] = [];
+  /** Every well-formed request, answered or failed: when, and about which ad. */
+  const calls: Array<{ adId: string | null; at: number; status: number }> = [];
   const faults = new FaultPlan();
   let seq = 0;
   const errorBody = (status: number) => ({ message: `simulated failure ${status}` });
@@ -51,6 +53,7 @@ export function startMailgunDouble(opts: { key?: string; domain?: string; port?:
       if (!subject) return Response.json({ message: "'subject' parameter is missing" }, { status: 400 });
       if (!text && !html) return Response.json({ message: "Need at least one of 'text' or 'html' parameters specified" }, { status: 400 });
       const fault = await faults.next(errorBody);
+      calls.push({ adId: field("v:ad-id"), at: Date.now(), status: fault?.status ?? 200 });
       if (fault) return fault;
       const id = `<${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}.${++seq}.${crypto.randomUUID().slice(0, 8)}@${domain}>`;
       messages.push({ id, domain, from, to, subject, text: text ?? "", html: html ?? "", adId: field("v:ad-id"), at: Date.now() });
@@ -64,6 +67,7 @@ export function startMailgunDouble(opts: { key?: string; domain?: string; port?:
     key,
     domain,
     messages,
+    calls,
     faults,
     /** Messages about one ad. */
     forAd: (adId: string) => messages.filter((x) => x.adId === adId),

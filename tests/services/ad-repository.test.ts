@@ -76,17 +76,17 @@ describe("AdRepository", () => {
 
   test("decideAndClaim: one statement decides, audits and returns the e-mail already leased to the caller", async () => {
     const id = await newAd();
-    const first = await repo.decideAndClaim(id, decision("accepted", id), 60_000);
+    const first = await repo.decideAndClaim(id, decision("accepted", id), { owner: "w1", ms: 60_000 });
     expect(first.won).toBe(true);
-    expect(first.email).toMatchObject({ ad_id: id, status: "sending", attempts: 1, kind: "rejected" });
-    expect(await repo.claimEmails(id, 60_000)).toEqual([]); // leased to the first caller
-    const again = await repo.decideAndClaim(id, decision("rejected", id), 60_000);
+    expect(first.email).toMatchObject({ ad_id: id, status: "sending", attempts: 1, kind: "rejected", lease_owner: "w1" });
+    expect(await repo.claimEmails(id, "w2", 60_000)).toEqual([]); // leased to the first caller
+    const again = await repo.decideAndClaim(id, decision("rejected", id), { owner: "w2", ms: 60_000 });
     expect(again).toEqual({ won: false, email: null });
     expect((await repo.eventsFor(id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
     expect(await repo.emailsFor(id)).toHaveLength(1);
     // Held for review: decided, no e-mail.
     const held = await newAd();
-    expect(await repo.decideAndClaim(held, { ...decision("accepted", held), state: "review", category: null, email: null }, 60_000)).toEqual({ won: true, email: null });
+    expect(await repo.decideAndClaim(held, { ...decision("accepted", held), state: "review", category: null, email: null }, { owner: "w1", ms: 60_000 })).toEqual({ won: true, email: null });
     expect(await repo.get(held)).toMatchObject({ state: "review", decided_at: null });
   });
 
@@ -97,53 +97,85 @@ describe("AdRepository", () => {
     expect(await repo.emailsFor(id)).toHaveLength(1);
   });
 
-  test("e-mails are leased: a second claim gets nothing until the lease expires or the send is recorded", async () => {
+  test("e-mails are leased: a second claim gets nothing; only the lease holder records the send", async () => {
     const id = await newAd();
     await repo.decideAndClaim(id, decision("rejected", id), null).then((r) => r.won);
-    const [first] = await repo.claimEmails(id, 60_000);
-    expect(first).toMatchObject({ status: "sending", attempts: 1 });
-    expect(await repo.claimEmails(id, 60_000)).toEqual([]);
-    await repo.markEmailSent(first!.id, "<x@mg>");
-    expect(await repo.claimEmails(id, 60_000)).toEqual([]);
+    const [first] = await repo.claimEmails(id, "w1", 60_000);
+    expect(first).toMatchObject({ status: "sending", attempts: 1, lease_owner: "w1" });
+    expect(await repo.claimEmails(id, "w2", 60_000)).toEqual([]);
+    expect(await repo.markEmailSent(first!.id, "w2", "<y@mg>")).toBe(false); // not w2's lease
+    expect(await repo.markEmailSent(first!.id, "w1", "<x@mg>")).toBe(true);
+    expect(await repo.claimEmails(id, "w2", 60_000)).toEqual([]);
     expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "sent", provider_id: "<x@mg>" });
   });
 
-  test("an expired lease (a sender that crashed) is taken over", async () => {
+  test("an expired e-mail lease (a sender that died) is reaped, queued again and its ad made due for dispatch", async () => {
     const id = await newAd();
-    await repo.decideAndClaim(id, decision("rejected", id), null).then((r) => r.won);
-    await repo.claimEmails(id, 1);
+    await repo.decideAndClaim(id, decision("rejected", id), null);
+    await sql`update ads set dispatched_at = now() where id = ${id}`;
+    await repo.claimEmails(id, "dead", 1);
     await Bun.sleep(20);
-    const again = await repo.claimEmails(id, 60_000);
+    expect(await repo.reapExpired()).toBeGreaterThanOrEqual(1);
+    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "queued", lease_owner: null });
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).toContain(id);
+    const again = await repo.claimEmails(id, "w2", 60_000);
     expect(again).toHaveLength(1);
     expect(again[0]!.attempts).toBe(2);
   });
 
-  test("attempt failures count up and markFailed only moves a pending ad", async () => {
+  test("an e-mail that failed transiently is not claimed before its backoff is due (the schedule is the schedule)", async () => {
     const id = await newAd();
-    const err = (message: string) => ({ provider: "tagger", reason: "http_503", transient: true, message });
-    expect(await repo.recordAttemptFailure(id, err("imagga down"), 1000)).toBe(1);
-    expect(await repo.recordAttemptFailure(id, err("imagga down"), 1000)).toBe(2);
-    expect(await repo.markFailed(id, err("budget spent"))).toBe(true);
-    expect(await repo.markFailed(id, err("again"))).toBe(false);
-    expect(await repo.get(id)).toMatchObject({ state: "failed", attempts: 3, last_error: "budget spent" });
-    const errors = await sql`select provider, reason, message from processing_errors where ad_id = ${id} order by id`;
-    expect(errors.map((e) => e.message)).toEqual(["imagga down", "imagga down", "budget spent", "again"]);
+    await repo.decideAndClaim(id, decision("rejected", id), null);
+    const [e] = await repo.claimEmails(id, "w1", 60_000);
+    await repo.markEmailError(e!.id, id, "w1", { provider: "mailer", reason: "http_503", transient: true, message: "503" }, false, 3000);
+    expect(await repo.claimEmails(id, "w1", 60_000)).toEqual([]); // not due
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).not.toContain(id); // nor dispatched early
+    expect(await repo.undispatchOverdue(1, 1000)).not.toContain(id); // the slow sweep does not hurry it either
+    await sql`update emails set next_attempt_at = now() - interval '1 millisecond' where id = ${e!.id}`;
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).toContain(id);
+    expect(await repo.claimEmails(id, "w1", 60_000)).toHaveLength(1);
   });
 
-  test("claimOverdue returns overdue pending ads once, and stuck e-mails", async () => {
+  test("processing is claimed once, counted before the work, and only when due", async () => {
+    const id = await newAd();
+    const a = await repo.claimProcessing(id, "w1", 60_000);
+    expect(a).toMatchObject({ processing_starts: 1, lease_owner: "w1" });
+    expect(await repo.claimProcessing(id, "w2", 60_000)).toBeNull(); // w1 holds it
+    await repo.recordAttemptFailure(id, { provider: "tagger", reason: "http_503", transient: true, message: "down" }, 5000);
+    expect(await repo.get(id)).toMatchObject({ processing_starts: 0, lease_owner: null, dispatched_at: null, attempts: 1 });
+    expect(await repo.claimProcessing(id, "w2", 60_000)).toBeNull(); // not due for 5 s
+    await sql`update ads set next_attempt_at = now() where id = ${id}`;
+    expect(await repo.claimProcessing(id, "w2", 60_000)).toMatchObject({ processing_starts: 1 });
+  });
+
+  test("new ads are held for intake's own publish; a confirmed mark of stale work changes nothing", async () => {
+    const id = await newAd();
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).not.toContain(id); // intake's hold
+    const { dispatch_gen } = (await repo.get(id))!;
+    await repo.recordAttemptFailure(id, { provider: "tagger", reason: "x", transient: true, message: "x" }, 0);
+    await repo.markDispatched([{ id, gen: dispatch_gen }]); // late mark for the first dispatch
+    expect((await repo.get(id))!.dispatched_at).toBeNull(); // the retry is still to be dispatched
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).toContain(id);
+  });
+
+  test("released leases make work due at once; a clean stop takes back the start it counted", async () => {
+    const id = await newAd();
+    await repo.claimProcessing(id, "gone", 60_000);
+    expect(await repo.leaseOwners()).toContain("gone");
+    expect(await repo.releaseLeases(["gone"], true)).toBe(1);
+    expect(await repo.get(id)).toMatchObject({ lease_owner: null, processing_starts: 0, dispatched_at: null });
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).toContain(id);
+  });
+
+  test("the slow sweep re-dispatches work the broker accepted long ago and never finished", async () => {
     const fresh = await newAd();
-    const stale = await newAd();
-    await sql`update ads set next_attempt_at = now() - interval '1 hour' where id = ${stale}`;
-    const decided = await newAd();
-    await repo.decideAndClaim(decided, decision("rejected", decided), null).then((r) => r.won);
-    await sql`update emails set next_attempt_at = now() - interval '1 hour' where ad_id = ${decided}`;
-    const first = await repo.claimOverdue(60_000, 100);
-    expect(first).toContain(stale);
-    expect(first).toContain(decided);
-    expect(first).not.toContain(fresh);
-    const second = await repo.claimOverdue(60_000, 100);
-    expect(second).not.toContain(stale);
-    expect(second).not.toContain(decided);
+    const lost = await newAd();
+    await sql`update ads set dispatched_at = now() - interval '1 hour', next_attempt_at = now() - interval '1 hour' where id in (${fresh}, ${lost})`;
+    await sql`update ads set dispatched_at = now() where id = ${fresh}`;
+    const ids = await repo.undispatchOverdue(60_000, 100);
+    expect(ids).toContain(lost);
+    expect(ids).not.toContain(fresh);
+    expect(await repo.undispatchOverdue(60_000, 100)).not.toContain(lost);
   });
 
   test("a database that is down surfaces as a transient DependencyError", async () => {

@@ -68,23 +68,23 @@ describe("the app's SQL on PGlite", () => {
     expect(row!.fsync).toBe("off");
   });
 
-  test("insert, get, one decision (conditional update), e-mail lease, sweeper claim with SKIP LOCKED", async () => {
+  test("insert, get, one decision (conditional update), e-mail lease, scheduler claim with SKIP LOCKED", async () => {
     const id = await newAd();
     expect(await repo.get(id)).toMatchObject({ id, state: "pending", attempts: 0 });
     const results = await Promise.all([1, 2, 3, 4].map(() => repo.decideAndClaim(id, decision(id), null).then((r) => r.won)));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await repo.get(id)).toMatchObject({ state: "rejected", decided_by: "auto", tags: [{ name: "tree", confidence: 99 }] });
 
-    const claimed = await repo.claimEmails(id, 60_000);
+    const claimed = await repo.claimEmails(id, "w1", 60_000);
     expect(claimed).toHaveLength(1);
-    expect(await repo.claimEmails(id, 60_000)).toHaveLength(0); // leased
-    await repo.markEmailSent(claimed[0]!.id, "provider-1");
+    expect(await repo.claimEmails(id, "w2", 60_000)).toHaveLength(0); // leased
+    expect(await repo.markEmailSent(claimed[0]!.id, "w1", "provider-1")).toBe(true);
     expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "sent", provider_id: "provider-1" });
 
-    const overdue = await newAd();
-    await sql`update ads set next_attempt_at = now() - interval '1 hour' where id = ${overdue}`;
-    expect(await repo.claimOverdue(60_000, 100)).toContain(overdue);
-    expect(await repo.claimOverdue(60_000, 100)).not.toContain(overdue); // pushed forward
+    const due = await newAd();
+    await sql`update ads set dispatch_hold_until = null where id = ${due}`;
+    expect((await repo.claimDue(100, 10_000)).map((d) => d.id)).toContain(due);
+    expect((await repo.claimDue(100, 10_000)).map((d) => d.id)).not.toContain(due); // held
   });
 
   test("constraint violations keep their SQLSTATE", async () => {

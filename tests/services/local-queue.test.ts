@@ -47,12 +47,12 @@ test("a duplicate dispatch of a queued or in-flight id is dropped (the database 
   expect(await until(() => seen.length === 3)).toBe(true);
 });
 
-test("retry outcomes come back after their delay with the retry count; dead ones do not", async () => {
+test("`later` outcomes come back after their pause; dead ones do not", async () => {
   const q = new LocalConsumer(4, silentLogger);
   const calls: AdMessage[] = [];
   await q.start(async (m): Promise<Outcome> => {
     calls.push(m);
-    if (m.adId === "flaky" && m.retries < 2) return { kind: "retry", delayMs: 30 };
+    if (m.adId === "flaky" && m.retries < 2) return { kind: "later", delayMs: 30 };
     if (m.adId === "poison") return { kind: "dead", reason: "permanent" };
     return { kind: "done" };
   });
