@@ -143,14 +143,14 @@ export function buildMailer(config: Config, log: Logger): Mailer {
  * release is retried by the next close, and held work comes back by itself at each probe time).
  */
 function breakersFor(repo: AdRepository, log: Logger, metrics: ServiceMetrics) {
-  const make = (name: "tagger" | "mailer") => {
+  const make = (name: "storage" | "tagger" | "mailer") => {
     const b = new CircuitBreaker(name, DEFAULT_BREAKER, log);
     metrics.circuitOpen.set(0, { provider: name });
     b.onChange = (open) => metrics.circuitOpen.set(open ? 1 : 0, { provider: name });
     b.onClose = () => void repo.releaseHeld(name).then((n) => n && log.info("held work released", { provider: name, items: n })).catch((err) => log.warn("could not release held work", { provider: name, err }));
     return b;
   };
-  return { tagger: make("tagger"), mailer: make("mailer") };
+  return { storage: make("storage"), tagger: make("tagger"), mailer: make("mailer") };
 }
 
 /** Everything the message handler needs, from configuration and already-built adapters. */

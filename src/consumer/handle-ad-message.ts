@@ -31,7 +31,7 @@ export interface HandlerDeps {
   /** The leases this process's handlers hold right now: what the heartbeat renews. */
   held: HeldLeases;
   /** One circuit breaker per provider: while open, work is held instead of burning attempts. */
-  breakers: { tagger: CircuitBreaker; mailer: CircuitBreaker };
+  breakers: { storage: CircuitBreaker; tagger: CircuitBreaker; mailer: CircuitBreaker };
   metrics: ServiceMetrics;
   failpoint?: Failpoints;
 }
@@ -141,7 +141,7 @@ async function crashed(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<Outco
 
 async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailRow[] | null> {
   const started = performance.now();
-  const obj = await deps.storage.get(ad.image_key);
+  const obj = await deps.breakers.storage.run(() => deps.storage.get(ad.image_key), isTransient);
   if (!obj) throw new DependencyError("storage", "the ad's image is missing from storage", false, "missing");
   await deps.failpoint?.("worker.after-download", ad.description);
   const tags = await deps.breakers.tagger.run(() => deps.tagger.tag(obj.bytes, ad.image_content_type), isTransient);
@@ -256,16 +256,23 @@ async function onFailure(deps: HandlerDeps, ad: AdRow | null, err: unknown, log:
     log.warn("could not process the ad; message returned to the queue after a pause", { provider, pause_ms: pause, err: cause });
     return { kind: "later", delayMs: pause };
   }
+  if (provider === "database") {
+    // Our own database failed mid-way: not the ad's fault, so no attempt is counted. The message
+    // comes back after a pause and takes its own lease back (no live handler holds it then).
+    log.warn("database failed while processing; message returned after a pause (no attempt counted)", { pause_ms: pause, err: cause });
+    return { kind: "later", delayMs: pause };
+  }
   const attempt = ad.attempts + 1;
   try {
-    const tagger = deps.breakers.tagger;
-    if (cause instanceof BreakerOpen || (provider === "tagger" && tagger.isOpen && isTransient(cause) && (tagger.isProbeFailure(cause) || attempt <= budget))) {
+    const breaker = provider === "tagger" || provider === "storage" ? deps.breakers[provider] : null;
+    if (cause instanceof BreakerOpen || (breaker?.isOpen && isTransient(cause) && (breaker.isProbeFailure(cause) || attempt <= budget))) {
       // Refused or a failed probe: nothing counted. A counted failure that found the circuit open:
       // counted, but held until the provider answers again rather than waiting out its backoff.
-      const counted = !(cause instanceof BreakerOpen) && !tagger.isProbeFailure(cause);
-      await deps.repo.holdAd(ad.id, deps.owner, "tagger", HELD_FALLBACK_MS, counted ? factsOf(cause) : undefined);
+      const name = cause instanceof BreakerOpen ? cause.provider : provider;
+      const counted = !(cause instanceof BreakerOpen) && !breaker!.isProbeFailure(cause);
+      await deps.repo.holdAd(ad.id, deps.owner, name, HELD_FALLBACK_MS, counted ? factsOf(cause) : undefined);
       if (counted) deps.metrics.retries.inc({ provider, reason: reasonOf(cause) });
-      log.info("tagger circuit open; ad held until it answers again", { counted });
+      log.info("provider circuit open; ad held until it answers again", { provider: name, counted });
       return { kind: "done" };
     }
     if (isTransient(cause) && attempt <= budget) {

@@ -120,11 +120,11 @@ async function start(config: Config, databaseUrl: string) {
   await tagger.warm?.();
   const deps = buildHandlerDeps(config, log, metrics, repo, storage, tagger, { owner, held });
   // A breaker starts closed: work held by an earlier run is tried again now (it re-opens if need be).
-  for (const p of ["tagger", "mailer"]) await repo.releaseHeld(p).catch(() => 0);
+  for (const p of Object.keys(deps.breakers)) await repo.releaseHeld(p).catch(() => 0);
   await consumer.start((m) => handleAdMessage(deps, m));
   if (consumer instanceof LocalConsumer) post({ type: "attached", attached: true });
   const scheduler = startScheduler(
-    { repo, publisher, log, metrics, owner, held, breakers: [deps.breakers.tagger, deps.breakers.mailer] },
+    { repo, publisher, log, metrics, owner, held, breakers: Object.values(deps.breakers) },
     { everyMs: SCHEDULER_EVERY_MS, leaseMs: config.leaseMs, holdMs: config.publishTimeoutMs + 5000, sweepAfterMs: config.sweepAfterMs },
   );
   // Images whose row never committed (a crash between the upload and the insert) are deleted after an hour.

@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { AmqpPublisher } from "../../src/services/amqp-queue";
 import { silentLogger } from "../../src/services/logger";
 import { photo } from "../support/fixtures";
-import { AMQP_URL, waitFor } from "../support/stack";
+import { AMQP_URL, S3, waitFor } from "../support/stack";
+import { startTcpProxy } from "../support/tcp-proxy";
 import { FAULT_DELAYS, invariant, rabbit, RECOVERY_BOUND_MS, report, restartPostgres, settle, startFaultStack, type FaultStack } from "./harness";
 
 let stack: FaultStack;
@@ -381,5 +382,33 @@ describe("T11 work queue deleted", () => {
     expect(r.decided).toBe(9);
     expect(clean(r)).toEqual(CLEAN);
     expect(await waitFor(async () => (await fetch(`${svc.url}/ready`)).status === 200, 10_000)).toBe(true);
+  }, 120_000);
+});
+
+describe("T12 S3 outage", () => {
+  test("defaults: S3 unreachable for 25 s while 6 ads wait: intake answers 503 meanwhile, the worker holds its work (storage circuit) and decides everything within 60 s of S3's return", async () => {
+    const target = new URL(S3.endpoint);
+    const proxy = startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    try {
+      stack.imagga.faults.delayMs = 1500;
+      const svc = await stack.start([], { S3_ENDPOINT: proxy.url, WORKER_CONCURRENCY: "1" });
+      const ids = (await Promise.all(Array.from({ length: 6 }, (_, i) => stack.submit(svc.url, i % 2 ? "vehicle-bus.jpg" : "none-cat.png")))) as string[];
+      expect(ids.filter((x) => x === null)).toHaveLength(0);
+      await Bun.sleep(300);
+      stack.imagga.faults.delayMs = 0;
+      proxy.down();
+      const during = await fetch(`${svc.url}/ads`, { method: "POST", body: (await import("../support/stack")).adForm({ description: "during", email: "d@example.com", image: photo("vehicle-bus.jpg") }) });
+      expect(during.status).toBe(503);
+      await Bun.sleep(25_000);
+      proxy.up();
+      const r = await settle(stack, ids);
+      report("T12", "S3 unreachable for 25 s with 6 ads waiting", r);
+      expect(r.decided).toBe(6);
+      expect(clean(r)).toEqual(CLEAN);
+      const [row] = await stack.sql<{ n: number }[]>`select count(*)::int as n from ads`;
+      expect(row!.n).toBe(6); // the refused submission left nothing behind
+    } finally {
+      proxy.stop();
+    }
   }, 120_000);
 });
