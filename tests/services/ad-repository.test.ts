@@ -178,6 +178,45 @@ describe("AdRepository", () => {
     expect(await repo.undispatchOverdue(60_000, 100)).not.toContain(lost);
   });
 
+  test("e-mails about one ad go out in order: an operator's newer outcome supersedes an unsent older one, and waits while one is being sent", async () => {
+    const admin = new AdminRepository(sql);
+    // The automatic "accepted" e-mail is queued but not sent yet (its send failed, say)…
+    const id = await newAd();
+    await repo.decideAndClaim(id, { ...decision("accepted", id), email: { kind: "accepted", to: "p@example.com", subject: "accepted", text: "t", html: "h" } }, null);
+    // …when an operator rejects the ad: the poster must never get "accepted" after "rejected".
+    const r = await admin.decide(id, { state: "rejected" }, { actor: "op", reason: "no" }, () => ({ kind: "rejected", to: "p@example.com", subject: "rejected", text: "t", html: "h" }));
+    expect(r!.changed).toBe(true);
+    const claimed = await repo.claimEmails(id, "w1", 60_000);
+    expect(claimed.map((e) => e.subject)).toEqual(["rejected"]);
+    expect((await repo.emailsFor(id)).map((e) => [e.subject, e.status])).toEqual([["accepted", "superseded"], ["rejected", "sending"]]);
+
+    // An older e-mail being sent right now holds back the newer one until it is recorded.
+    const other = await newAd();
+    const first = await repo.decideAndClaim(other, { ...decision("accepted", other), email: { kind: "accepted", to: "p@example.com", subject: "accepted", text: "t", html: "h" } }, { owner: "w1", ms: 60_000 });
+    await admin.decide(other, { state: "rejected" }, { actor: "op", reason: "no" }, () => ({ kind: "rejected", to: "p@example.com", subject: "rejected", text: "t", html: "h" }));
+    expect(await repo.claimEmails(other, "w2", 60_000)).toEqual([]);
+    expect(await repo.markEmailSent(first.email!.id, "w1", "<1@mg>")).toBe(true);
+    expect((await repo.claimEmails(other, "w2", 60_000)).map((e) => e.subject)).toEqual(["rejected"]);
+  });
+
+  test("a failed e-mail is re-sent by an operator (fresh budget, audited), never if a newer one exists", async () => {
+    const admin = new AdminRepository(sql);
+    const id = await newAd();
+    await repo.decideAndClaim(id, decision("rejected", id), null);
+    const [e] = await repo.claimEmails(id, "w1", 60_000);
+    await repo.markEmailError(e!.id, id, "w1", { provider: "mailer", reason: "http_400", transient: false, message: "bad" }, true, 0);
+    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "failed" });
+    expect(await admin.resendEmail("999999999", { actor: "op", reason: "x" })).toBeNull();
+    const r = await admin.resendEmail(e!.id, { actor: "op", reason: "resend" });
+    expect(r?.adId).toBe(id);
+    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "queued", attempts: 0 });
+    expect(await admin.resendEmail(e!.id, { actor: "op", reason: "again" })).toBeNull(); // not failed any more
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).not.toContain(id); // held for the operator's own publish…
+    await sql`update ads set dispatch_hold_until = null where id = ${id}`;
+    expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).toContain(id); // …then the scheduler's
+    expect((await repo.eventsFor(id)).some((ev) => ev.actor === "op" && ev.reason === "resend")).toBe(true);
+  });
+
   test("a database that is down surfaces as a transient DependencyError", async () => {
     const down = new AdRepository(connectDatabase({ url: "postgres://postgres@127.0.0.1:1/none", connectTimeoutS: 1 }));
     const err = await down.get(Bun.randomUUIDv7()).catch((e) => e);
