@@ -354,7 +354,8 @@ describe("OfflineTagger: decoder memory is bounded", () => {
     expect(est(jpegHeader(4032, 3024, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP phone photo, 4:2:0
     expect(est(jpegHeader(4000, 3000, [0x11, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP, 4:4:4
     expect(est(jpegHeader(5184, 3456, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 18 MP camera, 4:2:0
-    expect(est(jpegHeader(5712, 4284, [0x22, 0x11, 0x11]))).toBeGreaterThan(MAX_DECODE_BYTES); // 24 MP (recent phones): refused, see MAX_DECODE_BYTES
+    expect(est(jpegHeader(5712, 4284, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 24 MP (recent phones), 4:2:0
+    expect(est(jpegHeader(8064, 6048, [0x22, 0x11, 0x11]))).toBeGreaterThan(MAX_DECODE_BYTES); // 48 MP: refused, see MAX_DECODE_BYTES
     expect(est(jpegHeader(7071, 7071, [0x22, 0x11, 0x11]))).toBeGreaterThan(MAX_DECODE_BYTES); // 50 MP
     const pngHeader = (w: number, h: number, depth: number, colourType: number) => {
       const b = new Uint8Array(33);
