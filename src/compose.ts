@@ -24,7 +24,7 @@ import { S3ImageStorage } from "./services/s3-storage";
 import type { ImageStorage } from "./services/storage";
 import type { ImageTagger } from "./services/tagger";
 import type { Mailer } from "./services/mailer";
-import type { AdPublisher } from "./services/queue";
+import type { AdConsumer, AdPublisher } from "./services/queue";
 import { FileImageStorage } from "./services/file-storage";
 import { LocalConsumer, LocalPublisher } from "./services/local-queue";
 import { OutboxMailer } from "./services/outbox-mailer";
@@ -97,7 +97,7 @@ function amqpOptions(config: Config, url: string, log: Logger): AmqpOptions {
 }
 
 /** The intake side's publisher: one long-lived RabbitMQ connection, or the in-process queue. */
-export function buildPublisher(config: Config, log: Logger): AmqpPublisher | LocalPublisher {
+export function buildPublisher(config: Config, log: Logger): AdPublisher {
   return config.amqpUrl ? new AmqpPublisher(amqpOptions(config, config.amqpUrl, log), config.publishTimeoutMs) : new LocalPublisher();
 }
 
@@ -110,7 +110,7 @@ export function inFlight(config: Config): number {
 }
 
 /** The worker side's consumer: RabbitMQ, or the in-process queue. */
-export function buildConsumer(config: Config, log: Logger): AmqpConsumer | LocalConsumer {
+export function buildConsumer(config: Config, log: Logger): AdConsumer {
   return config.amqpUrl
     ? new AmqpConsumer(amqpOptions(config, config.amqpUrl, log), inFlight(config), config.publishTimeoutMs)
     : new LocalConsumer(inFlight(config), log);
@@ -205,6 +205,7 @@ export function buildAppDeps(
     ...parts,
     maxImageBytes: config.maxImageBytes,
     maxImagePixels: config.maxImagePixels,
+    publicBaseUrl: config.publicBaseUrl,
     rateLimiter: config.rateLimitPerMinute > 0 ? new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst) : null,
     trustProxy: config.trustProxy,
     queueDepths: () => parts.publisher.depths(),

@@ -1,23 +1,17 @@
 /**
- * ad-service: the composition root. Reads configuration once, builds every adapter, and starts
- * the HTTP API and/or the queue worker (in a worker thread), depending on the role.
+ * ad-service: the command line. Parses the role, reads configuration once, builds the service
+ * (src/service.ts, the composition root), listens, prints the banner, and stops on a signal.
  */
-import { Elysia } from "elysia";
 import pkg from "../package.json";
-import { buildAppDeps, buildPublisher, buildStorage, openDatabase } from "./compose";
 import { backends, ConfigError, loadConfig, secretsOf, type Config } from "./config";
-import { LocalPublisher } from "./services/local-queue";
-import type { FromWorker, ToWorker } from "./consumer/worker";
-import { createApp } from "./routes/app";
-import { healthRoutes, type Check } from "./routes/health";
-import { metricsRoutes } from "./routes/metrics";
+import { buildService, migrateOnly, StartError, type Role as ServiceRole, type Service } from "./service";
 import { generatePassword } from "./services/admin-auth";
-import { migrate } from "./services/database";
 import { createLogger, type Logger } from "./services/logger";
-import { serviceMetrics, type MetricsSnapshot } from "./services/metrics";
+
+type Role = ServiceRole;
 
 const ROLES = ["all", "api", "worker", "migrate"] as const;
-type Role = (typeof ROLES)[number];
+type CliRole = (typeof ROLES)[number];
 
 const HELP = `ad-service ${pkg.version} — vehicle ads with automatic photo moderation
 
@@ -33,7 +27,7 @@ Configuration comes from the environment (and a .env file in the working directo
 See the README's configuration table; the API docs are served at /swagger.
 `;
 
-function parseArgs(argv: string[]): Role {
+function parseArgs(argv: string[]): CliRole {
   const args = argv.slice(2);
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(HELP);
@@ -43,7 +37,7 @@ function parseArgs(argv: string[]): Role {
     process.stdout.write(`${pkg.version}\n`);
     process.exit(0);
   }
-  const role = (args.find((a) => !a.startsWith("-")) ?? "all") as Role;
+  const role = (args.find((a) => !a.startsWith("-")) ?? "all") as CliRole;
   const unknown = args.filter((a) => a.startsWith("-"));
   if (!ROLES.includes(role) || unknown.length) {
     process.stderr.write(`unknown argument: ${unknown[0] ?? role}\n\n${HELP}`);
@@ -62,62 +56,6 @@ function readConfig(): Config {
     }
     throw err;
   }
-}
-
-/** Starts the worker thread; `ready` resolves once it runs (its consumer attaches when the broker allows). */
-function startWorker(config: Config, databaseUrl: string, log: Logger, onExit: () => void) {
-  const worker = new Worker(new URL("./consumer/worker.ts", import.meta.url));
-  let attached = false;
-  let stopped: (() => void) | null = null;
-  let reqSeq = 0;
-  const pendingSnapshots = new Map<number, (s: MetricsSnapshot) => void>();
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
-      const m = ev.data;
-      if (m.type === "started") {
-        resolve();
-      } else if (m.type === "attached") {
-        attached = m.attached;
-      } else if (m.type === "fatal") {
-        reject(new Error(m.message));
-      } else if (m.type === "stopped") {
-        stopped?.();
-      } else if (m.type === "metrics") {
-        pendingSnapshots.get(m.reqId)?.(m.snapshot);
-        pendingSnapshots.delete(m.reqId);
-      }
-    };
-  });
-  worker.addEventListener("error", (ev) => log.error("worker thread error", { err: (ev as ErrorEvent).message }));
-  worker.addEventListener("close", onExit);
-  worker.postMessage({ type: "start", config, databaseUrl } satisfies ToWorker);
-  return {
-    ready,
-    /** Hands an ad id to the worker thread (the in-process queue). */
-    dispatch: (adId: string) => worker.postMessage({ type: "dispatch", adId } satisfies ToWorker),
-    isAttached: () => attached,
-    /** The worker thread's metrics (empty if it does not answer within a second). */
-    snapshot(): Promise<MetricsSnapshot[]> {
-      const reqId = ++reqSeq;
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          pendingSnapshots.delete(reqId);
-          resolve([]);
-        }, 1000);
-        pendingSnapshots.set(reqId, (snap) => {
-          clearTimeout(timer);
-          resolve([snap]);
-        });
-        worker.postMessage({ type: "metrics", reqId } satisfies ToWorker);
-      });
-    },
-    async stop(timeoutMs: number) {
-      const done = new Promise<void>((r) => (stopped = r));
-      worker.postMessage({ type: "stop", timeoutMs } satisfies ToWorker);
-      await Promise.race([done, Bun.sleep(timeoutMs + 2000)]);
-      worker.terminate();
-    },
-  };
 }
 
 let generatedPassword: string | null = null;
@@ -154,130 +92,86 @@ function banner(config: Config, role: Role, port: number, withWorker: boolean, m
 async function main() {
   const role = parseArgs(process.argv);
   const config = readConfig();
-  let log = createLogger({ level: config.logLevel, secrets: secretsOf(config), base: { role } });
+  const log = createLogger({ level: config.logLevel, secrets: secretsOf(config), base: { role } });
   const started = performance.now();
   if (!config.amqpUrl && (role === "api" || role === "worker")) {
     process.stderr.write(`ad-service: the ${role} role needs AMQP_URL (the in-process queue only joins the two halves of one process)\n`);
     process.exit(2);
   }
-  let db: Awaited<ReturnType<typeof openDatabase>>;
-  try {
-    db = await openDatabase(config, log);
-  } catch (err) {
-    // A second copy on the same DATA_DIR lands here, with a message naming the holder.
-    log.error("cannot open the database", { err });
-    process.stderr.write(`ad-service: cannot open the database: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-  const { sql, repo, embedded } = db;
-  // The embedded database's URL carries a random password: mask it like a configured one.
-  if (embedded) log = createLogger({ level: config.logLevel, secrets: secretsOf({ ...config, databaseUrl: db.url }), base: { role } });
-  try {
-    const applied = await migrate(sql, log);
-    if (role === "migrate") {
-      log.info("migrations done", { applied });
-      await db.close();
-      process.exit(0);
-    }
-  } catch (err) {
-    log.error("cannot prepare the database", { err });
-    process.exit(1);
-  }
-
-  const storage = buildStorage(config);
-  const publisher = buildPublisher(config, log);
-  try {
-    await storage.ensureReady();
-  } catch (err) {
-    log.error("cannot reach object storage", { err });
-    process.exit(1);
-  }
-
-  let shuttingDown = false;
-  let worker: ReturnType<typeof startWorker> | null = null;
-  const checks: Record<string, Check> = {
-    database: () => repo.ping(),
-    broker: () => publisher.ping(),
-    storage: () => storage.ping(),
-  };
-  if (role !== "api") {
-    worker = startWorker(config, db.url, log, () => {
-      if (shuttingDown) return;
-      // Never a live process without a consumer: exit so the supervisor restarts us.
-      log.error("worker thread exited unexpectedly; exiting");
-      process.exit(1);
-    });
-    checks.consumer = async () => {
-      if (!worker!.isAttached()) throw new Error("consumer not attached");
-    };
+  if (role === "migrate") {
     try {
-      await worker.ready;
+      const applied = await migrateOnly(config, log);
+      log.info("migrations done", { applied });
+      process.exit(0);
     } catch (err) {
-      log.error("worker could not start", { err });
-      process.exit(1);
+      fail(log, err);
     }
-    if (publisher instanceof LocalPublisher) publisher.sink = worker.dispatch;
   }
 
-  const metrics = serviceMetrics();
-  const adminPassword = adminPasswordFor(config);
-  const otherSnapshots = async () => (worker ? worker.snapshot() : []);
-  const app =
-    role === "worker"
-      ? new Elysia().use(healthRoutes(checks, () => shuttingDown)).use(metricsRoutes({ metrics, otherSnapshots, queueDepths: () => publisher.depths() }))
-      : createApp(
-          buildAppDeps(config, {
-            repo,
-            storage,
-            publisher,
-            log,
-            metrics,
-            checks,
-            isShuttingDown: () => shuttingDown,
-            otherSnapshots,
-            version: pkg.version,
-            admin: { sql, password: adminPassword() },
-          }),
-        );
+  let service: Service;
   try {
-    app.listen({ port: config.port, reusePort: false, maxRequestBodySize: config.maxImageBytes + 1024 * 1024 });
+    service = await buildService(config, {
+      role: role as Role,
+      log,
+      version: pkg.version,
+      adminPassword: adminPasswordFor(config)(),
+      // Computed here, in the entry file: see startWorker.
+      workerUrl: new URL("./consumer/worker.ts", import.meta.url),
+      onWorkerExit: () => {
+        // Never a live process without a consumer: exit so the supervisor restarts us.
+        service.log.error("worker thread exited unexpectedly; exiting");
+        process.exit(1);
+      },
+    });
   } catch (err) {
-    log.error("cannot listen", { port: config.port, err });
+    fail(log, err);
+  }
+  let port: number;
+  try {
+    port = service.listen();
+  } catch (err) {
+    service.log.error("cannot listen", { port: config.port, err });
     process.exit(1);
   }
-  const port = app.server?.port ?? config.port;
-  log.info("ad-service started", {
+  const withWorker = service.worker !== null;
+  service.log.info("ad-service started", {
     version: pkg.version,
     port,
     api: role === "worker" ? undefined : `${config.publicBaseUrl}/ads`,
     docs: role === "worker" ? undefined : `${config.publicBaseUrl}/swagger`,
     admin: role === "worker" ? undefined : `${config.publicBaseUrl}/admin`,
-    worker: worker !== null,
+    worker: withWorker,
     backends: backends(config),
     startup_ms: Math.round(performance.now() - started),
   });
 
-  process.stderr.write(banner(config, role, port, worker !== null, Math.round(performance.now() - started)));
+  process.stderr.write(banner(config, role, port, withWorker, Math.round(performance.now() - started)));
 
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    log.info("shutting down", { signal });
+    if (stopping) return;
+    stopping = true;
+    service.log.info("shutting down", { signal });
     const hardStop = setTimeout(() => {
-      log.error("shutdown timed out; exiting");
+      service.log.error("shutdown timed out; exiting");
       process.exit(1);
     }, config.shutdownTimeoutMs);
-    // Readiness goes false first, then the server stops taking connections and finishes in-flight requests.
-    await app.stop(false).catch(() => {});
-    await worker?.stop(Math.max(1000, config.shutdownTimeoutMs - 5000));
-    await publisher.close();
-    await db.close();
+    await service.stop(config.shutdownTimeoutMs);
     clearTimeout(hardStop);
-    log.info("stopped");
+    service.log.info("stopped");
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** A start-up step failed: say which, plainly, and exit 1. */
+function fail(log: Logger, err: unknown): never {
+  if (err instanceof StartError) {
+    log.error(err.message, { step: err.step, err: err.cause });
+    if (err.step === "database") process.stderr.write(`ad-service: ${err.message}\n`);
+  } else log.error("start-up failed", { err });
+  process.exit(1);
 }
 
 await main();

@@ -3,12 +3,12 @@
  * The worker thread: consumes the queue and runs the scheduler. Configuration arrives in the first
  * message from the main thread (this file never reads the environment).
  */
-import { buildConsumer, buildDatabase, buildHandlerDeps, buildPublisher, buildStorage, buildTagger, poolSize } from "../compose";
-import { LocalConsumer } from "../services/local-queue";
-import type { AdPublisher } from "../services/queue";
+import { buildConsumer, buildDatabase, buildHandlerDeps, buildStorage, buildTagger, poolSize } from "../compose";
+import type { AdConsumer } from "../services/queue";
 import type { Config } from "../config";
 import { createLogger } from "../services/logger";
-import { serviceMetrics, type MetricsSnapshot } from "../services/metrics";
+import { serviceMetrics } from "../services/metrics";
+import type { FromWorker, ToWorker } from "./messages";
 import { secretsOf } from "../config";
 import { hostname } from "node:os";
 import { handleAdMessage, HeldLeases } from "./handle-ad-message";
@@ -17,24 +17,10 @@ import { startOrphanCollector } from "./orphans";
 import type { AdRepository } from "../services/ad-repository";
 import type { Logger } from "../services/logger";
 
-export type ToWorker =
-  /** `databaseUrl`: where the main thread's database is (the embedded one has no configured URL). */
-  | { type: "start"; config: Config; databaseUrl: string }
-  | { type: "stop"; timeoutMs: number }
-  | { type: "metrics"; reqId: number }
-  /** The in-process queue: an ad id from the HTTP side. */
-  | { type: "dispatch"; adId: string };
-export type FromWorker =
-  | { type: "started" }
-  | { type: "attached"; attached: boolean }
-  | { type: "stopped" }
-  | { type: "fatal"; message: string }
-  | { type: "metrics"; reqId: number; snapshot: MetricsSnapshot };
-
 declare const self: Worker;
 const post = (m: FromWorker) => self.postMessage(m);
 let stop: ((timeoutMs: number) => Promise<void>) | null = null;
-let local: LocalConsumer | null = null;
+let consumer: AdConsumer | null = null;
 const metrics = serviceMetrics();
 
 self.onmessage = async (ev: MessageEvent<ToWorker>) => {
@@ -47,7 +33,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       post({ type: "fatal", message: (err as Error).message });
     }
   } else if (msg.type === "dispatch") {
-    local?.dispatch(msg.adId);
+    consumer?.dispatch?.(msg.adId);
   } else if (msg.type === "metrics") {
     post({ type: "metrics", reqId: msg.reqId, snapshot: metrics.registry.snapshot() });
   } else if (msg.type === "stop") {
@@ -93,26 +79,24 @@ async function start(config: Config, databaseUrl: string) {
   const log = createLogger({ level: config.logLevel, secrets: secretsOf({ ...config, databaseUrl }), base: { thread: "worker" } });
   const { sql, repo } = buildDatabase(config, poolSize(config, "worker"), databaseUrl);
   const storage = buildStorage(config);
-  const consumer = buildConsumer(config, log);
+  const queue = buildConsumer(config, log);
+  consumer = queue;
   const owner = newOwnerId();
   const held = new HeldLeases();
-  let publisher: AdPublisher;
-  if (consumer instanceof LocalConsumer) {
-    // In-process queue: the scheduler hands due ads straight to the local consumer. The queue
-    // lived in memory, so at start every piece of outstanding work is undispatched (the data
-    // directory's lock guarantees no other process holds any of it).
-    local = consumer;
-    publisher = { publishAdSubmitted: async (id) => consumer.dispatch(id), ping: async () => {}, depths: async () => null, close: async () => {} };
+  // The scheduler publishes into the consumer's own queue (for the in-process queue: hands it over).
+  const publisher = queue.publisher();
+  queue.onStateChange = (attached) => post({ type: "attached", attached });
+  // The queue was deleted (or lost with its node): the messages it held are gone; the
+  // scheduler publishes all outstanding work again once the queue is declared anew.
+  queue.onQueueLost = () =>
+    void repo.undispatchAll().then((n) => log.warn("work queue lost; outstanding work will be dispatched again", { ads: n }), (err) => log.warn("could not mark lost work for dispatch; the slow sweep will", { err }));
+  if (queue.inMemory) {
+    // The queue lived in memory, so at start every piece of outstanding work is undispatched
+    // (the data directory's lock guarantees no other process holds any of it).
     metrics.queueDepth.set(0, { queue: "work" });
     const n = await repo.resetDispatch().catch((err) => (log.warn("could not reset dispatch marks", { err }), 0));
     if (n) log.info("outstanding work from before the start will be dispatched again", { ads: n });
   } else {
-    publisher = buildPublisher(config, log);
-    consumer.onStateChange = (attached) => post({ type: "attached", attached });
-    // The queue was deleted (or lost with its node): the messages it held are gone; the
-    // scheduler publishes all outstanding work again once the queue is declared anew.
-    consumer.onQueueLost = () =>
-      void repo.undispatchAll().then((n) => log.warn("work queue lost; outstanding work will be dispatched again", { ads: n }), (err) => log.warn("could not mark lost work for dispatch; the slow sweep will", { err }));
     await releaseDeadOwners(repo, owner, log).catch((err) => log.warn("could not check for leases of dead processes", { err }));
   }
   const tagger = buildTagger(config, log);
@@ -121,8 +105,7 @@ async function start(config: Config, databaseUrl: string) {
   const deps = buildHandlerDeps(config, log, metrics, repo, storage, tagger, { owner, held });
   // A breaker starts closed: work held by an earlier run is tried again now (it re-opens if need be).
   for (const p of Object.keys(deps.breakers)) await repo.releaseHeld(p).catch(() => 0);
-  await consumer.start((m) => handleAdMessage(deps, m));
-  if (consumer instanceof LocalConsumer) post({ type: "attached", attached: true });
+  await queue.start((m) => handleAdMessage(deps, m));
   const scheduler = startScheduler(
     { repo, publisher, log, metrics, owner, held, breakers: Object.values(deps.breakers) },
     { everyMs: SCHEDULER_EVERY_MS, leaseMs: config.leaseMs, holdMs: config.publishTimeoutMs + 5000, sweepAfterMs: config.sweepAfterMs },
@@ -133,7 +116,7 @@ async function start(config: Config, databaseUrl: string) {
   return async (timeoutMs: number) => {
     scheduler.stop();
     await orphans.stop();
-    await consumer.stop(timeoutMs);
+    await queue.stop(timeoutMs);
     // A clean stop is not a crash: hand back what is still held, without counting its start.
     await repo.releaseLeases([owner], true).catch((err) => log.warn("could not release leases at stop; they expire by themselves", { err }));
     await publisher.close();

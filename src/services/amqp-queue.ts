@@ -491,7 +491,7 @@ export class AmqpConsumer implements AdConsumer {
   private handle: ((msg: AdMessage) => Promise<Outcome>) | null = null;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly publisher: AmqpPublisher;
+  private readonly ownPublisher: AmqpPublisher;
   private readonly nodes: NodeList;
   private readonly topo: Topology;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -503,15 +503,16 @@ export class AmqpConsumer implements AdConsumer {
   onStateChange: (attached: boolean) => void = () => {};
   /** Called when the broker cancels the consumer (its queue is gone, and the messages with it). */
   onQueueLost: () => void = () => {};
+  readonly inMemory = false;
 
   constructor(
     private readonly opts: AmqpOptions,
     private readonly concurrency: number,
-    publishTimeoutMs: number,
+    private readonly publishTimeoutMs: number,
   ) {
     this.nodes = new NodeList(opts.url);
     this.topo = new Topology(opts);
-    this.publisher = new AmqpPublisher(opts, publishTimeoutMs, this.topo);
+    this.ownPublisher = new AmqpPublisher(opts, publishTimeoutMs, this.topo);
   }
 
   /**
@@ -648,7 +649,7 @@ export class AmqpConsumer implements AdConsumer {
     try {
       if (!msg) {
         log.error("unreadable message moved to the dead-letter queue");
-        await this.publisher.publishTo(t.dead, "unreadable", { "x-reason": "unreadable", "x-body": m.content.toString("base64").slice(0, 1000) });
+        await this.ownPublisher.publishTo(t.dead, "unreadable", { "x-reason": "unreadable", "x-body": m.content.toString("base64").slice(0, 1000) });
         settle(ch, m, "ack");
         return;
       }
@@ -666,7 +667,7 @@ export class AmqpConsumer implements AdConsumer {
           return;
         }
         try {
-          await this.publisher.publishTo(t.work, msg.adId);
+          await this.ownPublisher.publishTo(t.work, msg.adId);
           settle(ch, m, "ack");
         } catch {
           settle(ch, m, "requeue");
@@ -674,7 +675,7 @@ export class AmqpConsumer implements AdConsumer {
         return;
       }
       if (outcome.kind === "dead") {
-        await this.publisher.publishTo(t.dead, msg.adId, { "x-delivery-count": msg.retries, "x-reason": outcome.reason.slice(0, 500) });
+        await this.ownPublisher.publishTo(t.dead, msg.adId, { "x-delivery-count": msg.retries, "x-reason": outcome.reason.slice(0, 500) });
       }
       settle(ch, m, "ack");
     } catch (err) {
@@ -684,6 +685,11 @@ export class AmqpConsumer implements AdConsumer {
       await this.pause(REQUEUE_PAUSE_MS);
       settle(ch, m, "requeue");
     }
+  }
+
+  /** A publisher (its own connection) into this consumer's queue, for the worker's scheduler. */
+  publisher(): AmqpPublisher {
+    return new AmqpPublisher(this.opts, this.publishTimeoutMs, this.topo);
   }
 
   async stop(timeoutMs: number): Promise<void> {
@@ -701,6 +707,6 @@ export class AmqpConsumer implements AdConsumer {
     this.ch = null;
     // Closing the connection returns any still-unacked message to the queue.
     await conn?.close().catch(() => {});
-    await this.publisher.close();
+    await this.ownPublisher.close();
   }
 }

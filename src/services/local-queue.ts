@@ -17,6 +17,10 @@ export class LocalConsumer implements AdConsumer {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private stopping = false;
   deadLettered = 0;
+  readonly inMemory = true;
+  onStateChange: (attached: boolean) => void = () => {};
+  /** Never called: this queue cannot be lost without the process. */
+  onQueueLost: () => void = () => {};
 
   constructor(
     private readonly concurrency: number,
@@ -26,6 +30,12 @@ export class LocalConsumer implements AdConsumer {
   async start(handle: (msg: AdMessage) => Promise<Outcome>): Promise<void> {
     this.handle = handle;
     this.pump();
+    this.onStateChange(true);
+  }
+
+  /** Publishing into this queue is handing it the id (the scheduler runs in the same thread). */
+  publisher(): AdPublisher {
+    return { publishAdSubmitted: async (id) => this.dispatch(id), ping: async () => {}, depths: async () => null, close: async () => {} };
   }
 
   /** Queues an ad id (from intake, an operator action or the scheduler). */
@@ -87,7 +97,12 @@ export class LocalConsumer implements AdConsumer {
  * is attached, a publish fails (the ad stays undispatched and the worker's scheduler hands it over).
  */
 export class LocalPublisher implements AdPublisher {
-  sink: ((adId: string) => void) | null = null;
+  private sink: ((adId: string) => void) | null = null;
+
+  /** Connects to the worker thread's queue (index.ts binds it once the thread runs). */
+  bind(sink: (adId: string) => void): void {
+    this.sink = sink;
+  }
 
   async publishAdSubmitted(adId: string): Promise<void> {
     if (!this.sink) throw new Error("the worker thread is not running");

@@ -23,6 +23,11 @@ export type Outcome =
 export interface AdPublisher {
   /** Publishes and waits for the broker's confirm; rejects on timeout or a closed connection. */
   publishAdSubmitted(adId: string): Promise<void>;
+  /**
+   * The in-process queue only: the transport to the thread that consumes (published ids go
+   * there). A broker publisher has no use for it and leaves it undefined.
+   */
+  bind?(sink: (adId: string) => void): void;
   /** Throws if the broker cannot be reached. */
   ping(): Promise<void>;
   /** Ready messages in the work and dead-letter queues, or null when unknown. */
@@ -31,8 +36,18 @@ export interface AdPublisher {
 }
 
 export interface AdConsumer {
+  /** True for a queue that lives in memory: nothing in it survives the process. */
+  readonly inMemory: boolean;
   /** Starts delivering messages to `handle`, at most `concurrency` at a time. */
   start(handle: (msg: AdMessage) => Promise<Outcome>): Promise<void>;
   /** Stops taking new messages and waits (bounded) for in-flight ones. */
   stop(timeoutMs: number): Promise<void>;
+  /** A publisher into this consumer's own queue (the worker's scheduler publishes through it). */
+  publisher(): AdPublisher;
+  /** Hands an id to this queue from another thread (the in-process queue's transport). */
+  dispatch?(adId: string): void;
+  /** Called on every attach and loss, so the host can report readiness. */
+  onStateChange: (attached: boolean) => void;
+  /** Called when the broker loses the queue (and the messages in it). */
+  onQueueLost: () => void;
 }

@@ -6,7 +6,7 @@
  * - embedded: the same scenarios on PGlite, files under DATA_DIR and the in-process queue.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { buildConsumer, buildHandlerDeps, buildPublisher } from "../../src/compose";
+import { buildConsumer, buildHandlerDeps } from "../../src/compose";
 import { startScheduler } from "../../src/consumer/scheduler";
 import type { AdPublisher } from "../../src/services/queue";
 import { handleAdMessage, type HandlerDeps } from "../../src/consumer/handle-ad-message";
@@ -16,7 +16,7 @@ import { serviceMetrics } from "../../src/services/metrics";
 import { buildTestApp } from "../support/app";
 import { photo } from "../support/fixtures";
 import { adForm, AMQP_URL, queueDepth, startTestStack, waitFor, type StackMode } from "../support/stack";
-import { LocalConsumer, LocalPublisher } from "../../src/services/local-queue";
+import { LocalConsumer } from "../../src/services/local-queue";
 
 const MODE = (process.env.PIPELINE_MODE ?? "real") as StackMode;
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   stack = await startTestStack({}, MODE);
   t = await buildTestApp(stack.config);
   deps = buildHandlerDeps(stack.config, silentLogger, serviceMetrics(), t.repo, t.storage);
-});
+}, 60_000);
 afterAll(async () => {
   scheduler?.stop();
   await schedulerPublisher?.close();
@@ -45,14 +45,13 @@ async function startConsumer() {
   consumer = c;
   await c.start((m) => handleAdMessage(deps, m));
   // The in-process queue: the HTTP side hands ids straight to the consumer (the worker thread does this over postMessage).
-  if (c instanceof LocalConsumer && t.publisher instanceof LocalPublisher) {
-    t.publisher.sink = (id) => c.dispatch(id);
-    for (const r of await t.sql<{ id: string }[]>`select id from ads where state = 'pending'`) c.dispatch(r.id);
+  if (c.inMemory && c.dispatch) {
+    const dispatch = c.dispatch.bind(c);
+    t.publisher.bind?.(dispatch);
+    for (const r of await t.sql<{ id: string }[]>`select id from ads where state = 'pending'`) dispatch(r.id);
   }
   // The worker thread's scheduler: publishes retries when they are due.
-  schedulerPublisher = c instanceof LocalConsumer
-    ? { publishAdSubmitted: async (id) => c.dispatch(id), ping: async () => {}, depths: async () => null, close: async () => {} }
-    : buildPublisher(stack.config, silentLogger);
+  schedulerPublisher = c.publisher();
   scheduler = startScheduler(
     { repo: t.repo, publisher: schedulerPublisher, log: silentLogger, metrics: serviceMetrics(), owner: deps.owner, held: deps.held },
     { everyMs: 100, leaseMs: stack.config.leaseMs, holdMs: 5000, sweepAfterMs: stack.config.sweepAfterMs },

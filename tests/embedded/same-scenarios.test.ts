@@ -7,7 +7,9 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 
 async function runEmbedded(file: string) {
-  const proc = Bun.spawn([process.execPath, "test", join(import.meta.dir, "..", file)], {
+  // The child gets the suite's per-test limit too (Bun's default is 5 s; the embedded database's
+  // first start can take longer on a loaded 2-core machine).
+  const proc = Bun.spawn([process.execPath, "test", "--timeout", "30000", join(import.meta.dir, "..", file)], {
     env: { ...process.env, PIPELINE_MODE: "embedded" },
     stdout: "pipe",
     stderr: "pipe",

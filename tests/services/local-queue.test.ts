@@ -82,7 +82,7 @@ test("the publisher hands ids to its sink; with no worker attached it reports un
   const p = new LocalPublisher();
   expect(p.ping()).rejects.toThrow("worker thread is not running");
   const got: string[] = [];
-  p.sink = (id) => got.push(id);
+  p.bind((id) => got.push(id));
   await p.publishAdSubmitted("a");
   await p.ping();
   expect(got).toEqual(["a"]);

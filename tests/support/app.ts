@@ -1,28 +1,21 @@
-/** Builds the real application in-process (no socket) against the test stack's services. */
+/**
+ * Builds the real application in-process (no socket) against the test stack's services, through
+ * the same composition root as the binary (src/service.ts), without the worker thread: tests that
+ * need a consumer run one in-process.
+ */
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { buildAppDeps, buildPublisher, buildStorage, openDatabase } from "../../src/compose";
 import type { Config } from "../../src/config";
-import { createApp } from "../../src/routes/app";
-import { migrate } from "../../src/services/database";
+import { buildService } from "../../src/service";
 import { silentLogger, type Logger } from "../../src/services/logger";
-import { serviceMetrics } from "../../src/services/metrics";
 
 export const ADMIN_TEST_PASSWORD = "correct horse battery staple";
 
 /** The app over the configured backends: real ones, or the embedded defaults where unset. */
 export async function buildTestApp(config: Config, log: Logger = silentLogger) {
-  const { sql, repo, embedded } = await openDatabase(config, log);
-  await migrate(sql);
-  const storage = buildStorage(config);
-  await storage.ensureReady();
-  const publisher = buildPublisher(config, log);
-  const checks = { database: () => repo.ping(), broker: () => publisher.ping(), storage: () => storage.ping() };
-  const metrics = serviceMetrics();
-  const app = createApp(
-    buildAppDeps(config, { repo, storage, publisher, log, metrics, checks, isShuttingDown: () => false, version: "test", admin: { sql, password: ADMIN_TEST_PASSWORD } }),
-  );
+  const service = await buildService(config, { role: "api", withWorker: false, log, version: "test", adminPassword: ADMIN_TEST_PASSWORD });
+  const { app, sql, repo, storage, publisher, metrics } = service;
   const s3 = config.s3
     ? new S3Client({
         endpoint: config.s3.endpoint,
@@ -48,9 +41,7 @@ export async function buildTestApp(config: Config, log: Logger = silentLogger) {
       return files.filter((f) => !f.endsWith(".tmp")).map((f) => `ads/${f}`);
     },
     async close() {
-      await publisher.close();
-      await sql.end();
-      await embedded?.close();
+      await service.stop(5000);
       s3?.destroy();
     },
   };
