@@ -1,5 +1,5 @@
-import { Elysia } from "elysia";
-import { Html } from "@kitajs/html";
+import { Html } from "@elysiajs/html";
+import { Elysia, status, t, type Cookie } from "elysia";
 import adminCss from "../views/admin/admin.css" with { type: "file" };
 import type { AdminAuth } from "../services/admin-auth";
 import { sameToken } from "../services/admin-auth";
@@ -10,10 +10,11 @@ import { approveAd, bulkAction, rejectAd, reprocessAd, resendEmail, validateCate
 import type { ImageStorage } from "../services/storage";
 import { isAdId } from "../services/validation";
 import { AdDetail } from "../views/admin/detail";
-import { AdminPage, htmlResponse, LoginPage, type AdminSection } from "../views/admin/layout";
+import { AdminPage, LoginPage, type AdminSection } from "../views/admin/layout";
 import { OutboxView } from "../views/admin/outbox";
 import { OverviewView } from "../views/admin/overview";
 import { QueueView, Rows, Tabs } from "../views/admin/queue";
+import { htmlPlugin } from "./answer";
 import { clientAddress, requestIsHttps } from "./client-address";
 
 export const SESSION_COOKIE = "ad_admin";
@@ -45,20 +46,28 @@ export interface AdminDeps {
   queueDepths: () => Promise<{ work: number; dead: number } | null>;
 }
 
-function readCookie(request: Request, name: string): string | undefined {
-  for (const part of (request.headers.get("cookie") ?? "").split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return v.join("=");
-  }
-  return undefined;
+type CookieJar = Record<string, Cookie<unknown>>;
+
+/** The session token the request's cookie carries, if any. */
+function sessionToken(cookie: CookieJar): string | undefined {
+  const token = cookie[SESSION_COOKIE]?.value;
+  return typeof token === "string" ? token : undefined;
 }
 
-function sessionCookie(deps: AdminDeps, request: Request, token: string, maxAgeS: number): string {
-  const secure = deps.secureCookies || requestIsHttps(request, deps.trustProxy ?? false);
-  return `${SESSION_COOKIE}=${token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? "; Secure" : ""}`;
+/** Sets (or, with maxAgeS 0, clears) the session cookie: HttpOnly, SameSite=Strict, Path=/admin, Secure over https. */
+function setSessionCookie(deps: AdminDeps, cookie: CookieJar, request: Request, token: string, maxAgeS: number): void {
+  cookie[SESSION_COOKIE]!.set({
+    value: token,
+    path: "/admin",
+    httpOnly: true,
+    sameSite: "strict",
+    maxAge: maxAgeS,
+    secure: deps.secureCookies || requestIsHttps(request, deps.trustProxy ?? false),
+  });
 }
 
 const isHtmx = (request: Request) => request.headers.get("hx-request") === "true";
+const changesState = (request: Request) => request.method !== "GET" && request.method !== "HEAD";
 
 /** A cross-site request, by the browser's own account (absent on old browsers: allowed, the token still guards). */
 function crossSite(request: Request): boolean {
@@ -77,23 +86,57 @@ function parseCursor(v: unknown): { createdAt: Date; id: string } | undefined {
   return id && isAdId(id) && !Number.isNaN(d.getTime()) ? { createdAt: d, id } : undefined;
 }
 
-function text(v: FormDataEntryValue | null | undefined): string | undefined {
-  return typeof v === "string" ? v : undefined;
+/** The `_csrf` field of a parsed (not yet validated) form body. */
+function csrfField(body: unknown): string | null {
+  const v = body && typeof body === "object" ? (body as Record<string, unknown>)._csrf : undefined;
+  return typeof v === "string" ? v : null;
 }
 
 /**
+ * Ends the request from a guard. Guards are `derive`s: Elysia runs them after parsing the body and
+ * before validating it, and answers a derive's `status()` at once, so a refusal (no session,
+ * cross-site, no CSRF token) always wins over a malformed body's 422.
+ */
+const stop = (res: Response) => status(res.status as 303 | 401 | 403, res);
+const crossSiteRefused = () => new Response("Cross-site request refused", { status: 403 });
+
+/**
+ * Elysia's multipart parser answers 400 for a body it cannot read, before any guard could refuse
+ * the request: such a body is taken as null instead, so the guards still decide first (and a
+ * request they let through gets the 422 of a malformed body).
+ */
+const unreadableAsNull = async ({ request, contentType }: { request: Request; contentType: string }) => {
+  if (contentType === "multipart/form-data" && !(await request.clone().formData().then(() => true, () => false))) return null;
+};
+
+/** Nothing under /admin is cached by the browser or a proxy (the assets and photos set their own). */
+const noStore = ({ set }: { set: { headers: Record<string, unknown> } }) => {
+  set.headers["cache-control"] = "no-store";
+};
+
+// The forms' bodies, urlencoded (plain forms, htmx) or multipart. Fields are only typed here; their
+// content is checked where it is used (validateCategory, validateReason, isAdId...), so a bad value
+// gets the dashboard's own message. Plain forms carry the CSRF token in `_csrf`; htmx sends it as
+// the X-CSRF-Token header. Bodies are optional: a body-less POST with the header works as before.
+const field = t.Optional(t.String());
+const LoginForm = t.Optional(t.Object({ password: field }));
+const ActionForm = t.Optional(t.Object({ _csrf: field, category: field, reason: field }));
+const BulkForm = t.Optional(t.Object({ _csrf: field, ids: t.Optional(t.Union([t.String(), t.Array(t.String())])), action: field, reason: field, state: field, q: field }));
+const ResendForm = t.Optional(t.Object({ _csrf: field, from: field, ad: field, status: field }));
+const LogoutForm = t.Optional(t.Object({ _csrf: field }));
+
+/**
  * The operators' dashboard under /admin. Sign-in is open; every other /admin route is behind the
- * session check registered before it (Elysia applies a hook to the routes defined after it), and
- * every state-changing request also needs the session's CSRF token and a same-origin fetch.
+ * session guard registered before it (Elysia applies a hook to the routes defined after it), and
+ * every state-changing request also needs the session's CSRF token and a same-origin fetch. The
+ * pages are JSX, made responses by @elysiajs/html.
  */
 export function adminRoutes(deps: AdminDeps) {
-  const page = (title: string, csrf: string, section: AdminSection, body: JSX.Element, status = 200) =>
-    htmlResponse(
-      <AdminPage title={title} csrf={csrf} section={section}>
-        {body}
-      </AdminPage>,
-      { status },
-    );
+  const page = (title: string, csrf: string, section: AdminSection, body: JSX.Element) => (
+    <AdminPage title={title} csrf={csrf} section={section}>
+      {body}
+    </AdminPage>
+  );
   const asset = (path: string, type: string) => () => new Response(Bun.file(path), { headers: { "content-type": type, "cache-control": "public, max-age=3600" } });
 
   /** A list view's parameters, from a query string or a form. */
@@ -125,64 +168,66 @@ export function adminRoutes(deps: AdminDeps) {
 
   const actor = "operator";
 
+  const signIn = new Elysia()
+    .use(htmlPlugin)
+    .onParse(unreadableAsNull)
+    .onTransform(noStore)
+    .get("/admin-assets/admin.css", asset(adminCss, "text/css; charset=utf-8"), { detail: { hide: true } })
+    .get("/admin-assets/admin.js", () => new Response(ADMIN_JS, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } }), {
+      detail: { hide: true },
+    })
+    .get("/admin/login", ({ query }) => <LoginPage status={query.signedout ? "You are signed out." : undefined} />, { detail: { hide: true } })
+    // A cross-site sign-in is refused before its body is read or validated.
+    .derive(({ request }) => (changesState(request) && crossSite(request) ? stop(crossSiteRefused()) : {}))
+    .post(
+      "/admin/login",
+      async ({ body, request, server, cookie, set }) => {
+        const password = body?.password ?? "";
+        const client = clientAddress(request, server, deps.trustProxy ?? false);
+        const result = await deps.auth.login(password.slice(0, 200), client);
+        if (!result.ok) {
+          const throttled = result.reason === "throttled";
+          deps.log.warn("admin sign-in refused", { reason: result.reason, client });
+          set.status = throttled ? 429 : 401;
+          if (throttled) set.headers["retry-after"] = String(result.retryAfterS ?? 60);
+          return <LoginPage error={throttled ? "Too many attempts; wait a minute and try again." : "Wrong password."} />;
+        }
+        deps.log.info("admin signed in", { client });
+        // A fresh token on every sign-in (no session fixation).
+        setSessionCookie(deps, cookie, request, result.token, Math.round(deps.sessionTtlMs / 1000));
+        return new Response(null, { status: 303, headers: { location: "/admin" } });
+      },
+      { body: LoginForm, detail: { hide: true } },
+    );
+
   return (
     new Elysia({ name: "admin" })
-      .get("/admin-assets/admin.css", asset(adminCss, "text/css; charset=utf-8"), { detail: { hide: true } })
-      .get("/admin-assets/admin.js", () => new Response(ADMIN_JS, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } }), {
-        detail: { hide: true },
-      })
-      .get("/admin/login", ({ query }) => htmlResponse(<LoginPage status={query.signedout ? "You are signed out." : undefined} />), { detail: { hide: true } })
-      .post(
-        "/admin/login",
-        async ({ request, server }) => {
-          if (crossSite(request)) return new Response("Cross-site request refused", { status: 403 });
-          const form = await request.formData().catch(() => null);
-          const password = text(form?.get("password")) ?? "";
-          const client = clientAddress(request, server, deps.trustProxy ?? false);
-          const result = await deps.auth.login(password.slice(0, 200), client);
-          if (!result.ok) {
-            const throttled = result.reason === "throttled";
-            deps.log.warn("admin sign-in refused", { reason: result.reason, client });
-            return htmlResponse(<LoginPage error={throttled ? "Too many attempts; wait a minute and try again." : "Wrong password."} />, {
-              status: throttled ? 429 : 401,
-              headers: throttled ? { "retry-after": String(result.retryAfterS ?? 60) } : {},
-            });
-          }
-          deps.log.info("admin signed in", { client });
-          // A fresh token on every sign-in (no session fixation).
-          return new Response(null, {
-            status: 303,
-            headers: { location: "/admin", "set-cookie": sessionCookie(deps, request, result.token, Math.round(deps.sessionTtlMs / 1000)) },
-          });
-        },
-        { parse: "none", detail: { hide: true } },
-      )
+      .use(signIn)
+      .use(htmlPlugin)
+      .onParse(unreadableAsNull)
+      .onTransform(noStore)
       // ---- everything below requires a session ----
-      .resolve(async ({ request }) => ({ session: await deps.auth.session(readCookie(request, SESSION_COOKIE)) }))
-      .onBeforeHandle(async ({ request, session }) => {
+      // The guard: the session, then for a state change a same-origin fetch and the CSRF token
+      // (the header, or a plain form's `_csrf` field), all decided before the body is validated.
+      .derive(async ({ request, cookie, body }) => {
+        const session = await deps.auth.session(sessionToken(cookie));
         if (!session) {
-          if (request.method === "GET" && !isHtmx(request)) return new Response(null, { status: 303, headers: { location: "/admin/login" } });
-          return new Response("Sign in first", { status: 401, headers: { "hx-redirect": "/admin/login" } });
+          if (request.method === "GET" && !isHtmx(request)) return stop(new Response(null, { status: 303, headers: { location: "/admin/login" } }));
+          return stop(new Response("Sign in first", { status: 401, headers: { "hx-redirect": "/admin/login" } }));
         }
-        if (request.method !== "GET" && request.method !== "HEAD") {
-          if (crossSite(request)) return new Response("Cross-site request refused", { status: 403 });
-          let token = request.headers.get("x-csrf-token");
-          if (!token) token = text((await request.clone().formData().catch(() => null))?.get("_csrf")) ?? null;
-          if (!sameToken(token, session.csrf)) return new Response("Missing or wrong CSRF token", { status: 403 });
+        if (changesState(request)) {
+          if (crossSite(request)) return stop(crossSiteRefused());
+          const token = request.headers.get("x-csrf-token") || csrfField(body);
+          if (!sameToken(token, session.csrf)) return stop(new Response("Missing or wrong CSRF token", { status: 403 }));
         }
+        return { session };
       })
-      .get(
-        "/admin",
-        async ({ query, session }) => {
-          return page("Ads", session!.csrf, "queue", await queue(query, session!.csrf));
-        },
-        { detail: { hide: true } },
-      )
+      .get("/admin", async ({ query, session }) => page("Ads", session.csrf, "queue", await queue(query, session.csrf)), { detail: { hide: true } })
       .get(
         "/admin/tabs",
         async ({ query }) => {
           const { state, search } = listParams(query);
-          return htmlResponse(<Tabs state={state} q={search} counts={await deps.admin.counts()} />);
+          return <Tabs state={state} q={search} counts={await deps.admin.counts()} />;
         },
         { detail: { hide: true } },
       )
@@ -191,16 +236,17 @@ export function adminRoutes(deps: AdminDeps) {
         async ({ query }) => {
           const { state, search, before } = listParams(query);
           const list = await deps.admin.list({ state, q: search, before: parseCursor(before), limit: PAGE_SIZE });
-          return htmlResponse(<Rows state={state} q={search} before={before} rows={list.rows} more={list.more} />);
+          return <Rows state={state} q={search} before={before} rows={list.rows} more={list.more} />;
         },
         { detail: { hide: true } },
       )
       .get(
         "/admin/ads/:id",
-        async ({ params, session }) => {
-          const body = await detail(params.id, session!.csrf);
-          if (!body) return page("Not found", session!.csrf, "queue", <p class="empty">No ad with this id.</p>, 404);
-          return page("Ad", session!.csrf, "queue", body);
+        async ({ params, session, set }) => {
+          const view = await detail(params.id, session.csrf);
+          if (view) return page("Ad", session.csrf, "queue", view);
+          set.status = 404;
+          return page("Not found", session.csrf, "queue", <p class="empty">No ad with this id.</p>);
         },
         { detail: { hide: true } },
       )
@@ -216,18 +262,17 @@ export function adminRoutes(deps: AdminDeps) {
       )
       .post(
         "/admin/ads/:id/:action",
-        async ({ params, request, session }) => {
-          const form = await request.formData().catch(() => null);
+        async ({ params, body, request, session, set }) => {
           const id = params.id;
           let flash: string;
           let error: string | undefined;
           try {
             if (!isAdId(id)) throw new InputError(404, "not_found", "No ad with this id");
             if (params.action === "approve") {
-              const category = validateCategory(form?.get("category"));
+              const category = validateCategory(body?.category);
               flash = (await approveAd(deps.moderation, id, category, actor)) ? `Approved as "${category}"; the poster will be e-mailed.` : "Already approved as that.";
             } else if (params.action === "reject") {
-              const reason = validateReason(form?.get("reason"), "The photo does not show a vehicle.");
+              const reason = validateReason(body?.reason, "The photo does not show a vehicle.");
               flash = (await rejectAd(deps.moderation, id, reason, actor)) ? "Rejected; the poster will be e-mailed." : "Already rejected.";
             } else if (params.action === "reprocess") {
               await reprocessAd(deps.moderation, id, actor);
@@ -242,80 +287,73 @@ export function adminRoutes(deps: AdminDeps) {
             error = err.message;
           }
           if (!isHtmx(request)) return new Response(null, { status: 303, headers: { location: `/admin/ads/${id}` } });
-          const body = await detail(id, session!.csrf, { flash: flash || undefined, error });
-          return htmlResponse(body ?? <p>Not found</p>, { status: error ? 422 : 200 });
+          if (error) set.status = 422;
+          return (await detail(id, session.csrf, { flash: flash || undefined, error })) ?? <p>Not found</p>;
         },
-        { parse: "none", detail: { hide: true } },
+        { body: ActionForm, detail: { hide: true } },
       )
       .post(
         "/admin/bulk",
-        async ({ request, session }) => {
-          const form = await request.formData().catch(() => null);
-          const ids = (form?.getAll("ids") ?? []).filter((v): v is string => typeof v === "string" && isAdId(v)).slice(0, 200);
-          const action = text(form?.get("action")) as BulkAction | undefined;
+        async ({ body, request, session }) => {
+          const ids = [body?.ids ?? []].flat().filter(isAdId).slice(0, 200);
+          const action = body?.action as BulkAction | undefined;
           let flash: string;
           if (!ids.length) flash = "Select at least one ad first.";
           else if (action !== "approve" && action !== "reject" && action !== "reprocess") flash = "Unknown action.";
           else {
             let reason = "The photo does not show a vehicle.";
             try {
-              reason = validateReason(form?.get("reason"), reason);
+              reason = validateReason(body?.reason, reason);
             } catch (err) {
               if (!(err instanceof InputError)) throw err;
             }
             const n = await bulkAction(deps.moderation, ids, action, reason, actor);
             flash = `${action === "approve" ? "Approved" : action === "reject" ? "Rejected" : "Re-queued"} ${n} of ${ids.length} selected ads.`;
           }
-          const q = { state: text(form?.get("state")), q: text(form?.get("q")) };
+          const q = { state: body?.state, q: body?.q };
           if (!isHtmx(request)) return new Response(null, { status: 303, headers: { location: `/admin?${new URLSearchParams({ state: asTab(q.state) })}` } });
-          return htmlResponse(await queue(q, session!.csrf, flash));
+          return queue(q, session.csrf, flash);
         },
-        { parse: "none", detail: { hide: true } },
+        { body: BulkForm, detail: { hide: true } },
       )
       .get(
         "/admin/overview",
         async ({ session }) => {
           const [o, depth] = await Promise.all([deps.admin.overview(), deps.queueDepths()]);
-          return page("Overview", session!.csrf, "overview", <OverviewView o={o} queueDepth={depth} />);
+          return page("Overview", session.csrf, "overview", <OverviewView o={o} queueDepth={depth} />);
         },
         { detail: { hide: true } },
       )
-      .get(
-        "/admin/outbox",
-        async ({ query, session }) => {
-          return page("Outbox", session!.csrf, "outbox", await outbox(query, session!.csrf));
-        },
-        { detail: { hide: true } },
-      )
+      .get("/admin/outbox", async ({ query, session }) => page("Outbox", session.csrf, "outbox", await outbox(query, session.csrf)), { detail: { hide: true } })
       .post(
         // Queues a failed e-mail again (from the ad's page, `from=ad&ad=<id>`, or the outbox, `from=outbox`).
         "/admin/emails/:id/resend",
-        async ({ params, request, session }) => {
-          const form = await request.formData().catch(() => null);
+        async ({ params, body, request, session, set }) => {
           if (!/^\d{1,18}$/.test(params.id)) return new Response("Not found", { status: 404 });
-          const csrf = session!.csrf;
-          const adId = text(form?.get("ad"));
-          const fromAd = text(form?.get("from")) === "ad" && adId !== undefined && isAdId(adId);
-          const status = outboxStatus(text(form?.get("status")));
-          const back = fromAd ? `/admin/ads/${adId}` : `/admin/outbox${status ? `?status=${status}` : ""}`;
+          const csrf = session.csrf;
+          const adId = body?.ad;
+          const fromAd = body?.from === "ad" && adId !== undefined && isAdId(adId);
+          const filter = outboxStatus(body?.status);
+          const back = fromAd ? `/admin/ads/${adId}` : `/admin/outbox${filter ? `?status=${filter}` : ""}`;
           const done = await resendEmail(deps.moderation, params.id, actor);
           if (done && !isHtmx(request)) return new Response(null, { status: 303, headers: { location: back } });
           const note = done ? { flash: "E-mail queued again; it goes out shortly." } : { error: "This e-mail cannot be re-sent: it is no longer failed, or a newer e-mail replaced it." };
-          const code = done ? 200 : 409;
-          const body = fromAd ? await detail(adId, csrf, note) : await outbox({ status }, csrf, note);
-          if (!body) return new Response("Not found", { status: 404 });
-          if (isHtmx(request)) return htmlResponse(body, { status: code });
-          return page(fromAd ? "Ad" : "Outbox", csrf, fromAd ? "queue" : "outbox", body, code);
+          const view = fromAd ? await detail(adId, csrf, note) : await outbox({ status: filter }, csrf, note);
+          if (!view) return new Response("Not found", { status: 404 });
+          set.status = done ? 200 : 409;
+          if (isHtmx(request)) return view;
+          return page(fromAd ? "Ad" : "Outbox", csrf, fromAd ? "queue" : "outbox", view);
         },
-        { parse: "none", detail: { hide: true } },
+        { body: ResendForm, detail: { hide: true } },
       )
       .post(
         "/admin/logout",
-        async ({ request }) => {
-          await deps.auth.logout(readCookie(request, SESSION_COOKIE));
-          return new Response(null, { status: 303, headers: { location: "/admin/login?signedout=1", "set-cookie": sessionCookie(deps, request, "", 0) } });
+        async ({ cookie, request }) => {
+          await deps.auth.logout(sessionToken(cookie));
+          setSessionCookie(deps, cookie, request, "", 0);
+          return new Response(null, { status: 303, headers: { location: "/admin/login?signedout=1" } });
         },
-        { parse: "none", detail: { hide: true } },
+        { body: LogoutForm, detail: { hide: true } },
       )
   );
 }

@@ -1,25 +1,71 @@
-import { Elysia, t } from "elysia";
+import { withHeaders } from "@elysiajs/openapi";
+import { Elysia, t, type TSchema } from "elysia";
 import type { AdRepository } from "../services/ad-repository";
 import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDeps } from "../services/ads";
 import type { RateLimiter } from "../services/rate-limit";
 import type { ImageStorage } from "../services/storage";
 import { DESCRIPTION_MAX } from "../services/validation";
 import { clientAddress } from "./client-address";
+import { AdPage, AdStatus } from "../views/public/ad";
+import { AdGone, NotFoundPage, SubmitResultPage, SubmitSuccess } from "../views/public/messages";
+import { answer } from "./answer";
 import { errorBody, errorResponse } from "./errors";
 import { browserVersion } from "./public";
 
-const ErrorModel = t.Object({ error: t.Object({ code: t.String(), message: t.String() }) });
+/**
+ * The one error shape, documented per status (the schema's description is the response's
+ * description in the API document; its title names the type for client generators).
+ */
+const ErrorModel = (description: string, codes: string[]) =>
+  t.Object(
+    {
+      error: t.Object({
+        code: t.String({ description: "A stable, machine-readable code", examples: codes }),
+        message: t.String({ description: "For people; never echoes the request" }),
+      }),
+    },
+    { title: "Error", description },
+  );
 
-const PublicAdModel = t.Object({
-  id: t.String({ format: "uuid" }),
-  state: t.Union([t.Literal("pending"), t.Literal("accepted"), t.Literal("rejected")]),
-  message: t.String({ examples: [MESSAGES.pending] }),
-  created_at: t.String({ format: "date-time" }),
-  description: t.Optional(t.String()),
-  category: t.Optional(t.String({ examples: ["car"] })),
-  image_url: t.Optional(t.String()),
-  decided_at: t.Optional(t.String({ format: "date-time" })),
-});
+const RetryAfter = t.String({ pattern: "^[0-9]+$", description: "Seconds to wait before trying again" });
+
+/** A dependency is down: 503 with `Retry-After`. */
+const Unavailable = (codes: string[]) =>
+  withHeaders(ErrorModel("A dependency is down (`<dependency>_unavailable`); nothing was changed. Try again after `Retry-After` seconds.", codes), {
+    "Retry-After": RetryAfter,
+  });
+
+const Internal = ErrorModel("An unexpected error (`internal`)", ["internal"]);
+
+const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+const ETAG = { required: true, description: "The stored object's entity tag", schema: t.String({ pattern: '^(W/)?"[^"]*"$' }) };
+const NO_CACHE = { required: true, description: "Revalidate on every use", schema: t.Literal("no-cache") };
+
+/** A documented JSON answer for a route whose answers are Response objects (so not validated by Elysia). */
+function jsonResponse(schema: TSchema & { description?: string }, headers?: Record<string, { required: boolean; schema: TSchema }>) {
+  return { description: schema.description ?? "", ...(headers ? { headers } : {}), content: { "application/json": { schema } } };
+}
+
+// Every route here is public: no credentials (stated per operation, as API linters expect).
+const PUBLIC = { security: [] };
+
+const PublicAdModel = t.Object(
+  {
+    id: t.String({ format: "uuid" }),
+    state: t.Union([t.Literal("pending"), t.Literal("accepted"), t.Literal("rejected")], {
+      description: "`pending` until a decision (also while an operator looks at it), then `accepted` or `rejected`",
+    }),
+    message: t.String({ examples: [MESSAGES.pending, MESSAGES.accepted, MESSAGES.rejected] }),
+    created_at: t.String({ format: "date-time" }),
+    description: t.Optional(t.String({ description: "Accepted ads only" })),
+    category: t.Optional(t.String({ description: "Accepted ads only", examples: ["car"] })),
+    image_url: t.Optional(t.String({ description: "Accepted ads only: the path of the photo", examples: ["/ads/0198f3c2-8b1e-7d4a-9c55-2f0e6a1b3c4d/image"] })),
+    decided_at: t.Optional(t.String({ format: "date-time", description: "Accepted ads only" })),
+  },
+  { title: "Ad", description: "The ad's public view. The poster's e-mail is never shown." },
+);
+
+const AD_ID = t.String({ description: "The ad's id, as `POST /ads` returned it (a UUID; anything else is a 404)" });
 
 export interface AdRoutesDeps extends IntakeDeps {
   repo: AdRepository;
@@ -52,13 +98,18 @@ export function adRoutes(deps: AdRoutesDeps) {
     })
     .post(
       "/ads",
-      async ({ body, set }) => {
+      async ({ body, request, set }) => {
         const image = body.image instanceof Blob ? new Uint8Array(await body.image.arrayBuffer()) : null;
         const log = deps.log.child({ request_id: set.headers["x-request-id"] });
         const row = await submitAd({ ...deps, log }, { description: body.description, email: body.email, image });
         set.status = 201;
         set.headers.location = `/ads/${row.id}`;
-        return { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };
+        const registered = { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };
+        return answer({ request, set }, {
+          json: () => registered,
+          page: () => SubmitResultPage({ ok: true, id: row.id, message: registered.message }),
+          fragment: () => SubmitSuccess({ id: row.id, message: registered.message }),
+        });
       },
       {
         parse: "formdata",
@@ -68,31 +119,58 @@ export function adRoutes(deps: AdRoutesDeps) {
           image: t.File({ description: "JPEG, PNG, WebP or GIF (checked by content), at most MAX_IMAGE_BYTES" }),
         }),
         response: {
-          201: t.Object({ id: t.String({ format: "uuid" }), state: t.Literal("pending"), message: t.String() }),
-          400: ErrorModel,
-          413: ErrorModel,
-          415: ErrorModel,
-          422: ErrorModel,
-          429: ErrorModel,
-          503: ErrorModel,
+          201: withHeaders(
+            t.Object(
+              {
+                id: t.String({ format: "uuid" }),
+                state: t.Literal("pending"),
+                message: t.String({ examples: [MESSAGES.registered("0198f3c2-8b1e-7d4a-9c55-2f0e6a1b3c4d")] }),
+              },
+              { title: "Registered", description: "The ad is stored and queued for review; poll `Location` for its status" },
+            ),
+            { Location: t.String({ pattern: "^/ads/[0-9a-f-]{36}$", description: "The ad's status: `/ads/{id}`" }) },
+          ),
+          400: ErrorModel("The body is not multipart/form-data that can be parsed (`bad_request`)", ["bad_request"]),
+          413: ErrorModel("The image is over MAX_IMAGE_BYTES or its pixel budget (`image_too_large`, `too_large`)", ["image_too_large", "too_large"]),
+          415: ErrorModel("The image is not a JPEG, PNG, WebP or GIF by its content (`unsupported_image`)", ["unsupported_image"]),
+          422: ErrorModel("A field is missing or invalid (`invalid_description`, `invalid_email`, `invalid_image`)", ["invalid_description", "invalid_email", "invalid_image"]),
+          429: withHeaders(ErrorModel("Too many submissions from this client (`rate_limited`); the upload was not read", ["rate_limited"]), { "Retry-After": RetryAfter }),
+          500: Internal,
+          503: Unavailable(["storage_unavailable", "database_unavailable", "broker_unavailable"]),
         },
         detail: {
+          ...PUBLIC,
           summary: "Submit an ad",
-          description: "Stores the ad and its photo and queues it for automatic review. The poster is e-mailed the outcome.",
+          description:
+            "Stores the ad and its photo and queues it for automatic review. The poster is e-mailed the outcome. A refused submission leaves nothing behind. (Browsers, by `Accept: text/html` or `HX-Request`, get the same answers as HTML.)",
         },
       },
     )
     .get(
       "/ads/:id",
-      async ({ params, status }) => {
+      async ({ params, request, set, status }) => {
         const row = await findAd(deps.repo, params.id);
-        if (!row) return status(404, errorBody("not_found", "No ad with this id"));
-        return toPublicAd(row);
+        if (!row) {
+          set.status = 404;
+          return answer({ request, set }, { json: () => status(404, errorBody("not_found", "No ad with this id")), page: NotFoundPage, fragment: AdGone });
+        }
+        const ad = toPublicAd(row);
+        return answer({ request, set }, { json: () => ad, page: () => AdPage({ ad }), fragment: () => AdStatus({ ad }) });
       },
       {
-        params: t.Object({ id: t.String() }),
-        response: { 200: PublicAdModel, 404: ErrorModel, 503: ErrorModel },
-        detail: { summary: "An ad's status", description: "Pending and rejected ads show only their state; accepted ads show the ad." },
+        params: t.Object({ id: AD_ID }),
+        response: {
+          200: PublicAdModel,
+          404: ErrorModel("No ad with this id (`not_found`)", ["not_found"]),
+          500: Internal,
+          503: Unavailable(["database_unavailable"]),
+        },
+        detail: {
+          ...PUBLIC,
+          summary: "An ad's status",
+          description:
+            "Pending and rejected ads show only their state; accepted ads show the ad. (Browsers, by `Accept: text/html`, get the ad's web page instead.)",
+        },
       },
     )
     .get(
@@ -107,11 +185,31 @@ export function adRoutes(deps: AdRoutesDeps) {
         return new Response(img.body, { headers: { ...headers, "content-type": img.contentType, "content-length": String(img.size) } });
       },
       {
-        params: t.Object({ id: t.String() }),
+        params: t.Object({ id: AD_ID }),
+        headers: t.Object({
+          "if-none-match": t.Optional(t.String({ description: "Entity tags from an earlier answer's `ETag` (or `*`): a match is a 304 without the bytes" })),
+        }),
+        // Answers are Responses (bytes, 304, error), so they are documented here, not validated.
         detail: {
+          ...PUBLIC,
           summary: "An accepted ad's photo",
           description:
-            "The image bytes, streamed, with an ETag and `Cache-Control: no-cache`; 304 to a matching If-None-Match; 404 unless the ad is accepted (checked on every request).",
+            "The image bytes, streamed, with an ETag and `Cache-Control: no-cache`; 304 to a matching If-None-Match; 404 unless the ad is accepted (checked on every request, so a photo stops being served the moment its ad is rejected).",
+          responses: {
+            200: {
+              description: "The photo, as stored (its type was sniffed from its content at intake)",
+              headers: { ETag: ETAG, "Cache-Control": NO_CACHE },
+              content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: t.String({ format: "binary" }) }])),
+            },
+            304: { description: "The client's copy (If-None-Match) is current; no body", headers: { ETag: ETAG, "Cache-Control": NO_CACHE } },
+            404: jsonResponse(ErrorModel("No accepted ad with this id (`not_found`): unknown, pending, rejected or malformed", ["not_found"]), {
+              "Cache-Control": { required: true, schema: t.Literal("no-store") },
+            }),
+            500: jsonResponse(Internal),
+            503: jsonResponse(ErrorModel("The database or storage is down, or the photo is missing from storage (`database_unavailable`, `storage_unavailable`)", ["database_unavailable", "storage_unavailable"]), {
+              "Retry-After": { required: true, schema: RetryAfter },
+            }),
+          },
         },
       },
     );

@@ -18,6 +18,8 @@ export interface AppDeps extends AdRoutesDeps, MetricsDeps {
   version: string;
   /** The operators' dashboard; absent in processes that do not serve it. */
   admin?: AdminDeps;
+  /** PUBLIC_BASE_URL: the API document's server. Without it the document names its own origin ("/"). */
+  publicBaseUrl?: string;
 }
 
 // @elysiajs/openapi re-registers "uuid" (and other formats) with checks that build a schema on
@@ -60,9 +62,7 @@ export function createApp(deps: AppDeps) {
     })
     .onError(({ code, error, request }) => {
       const t = timing.get(request);
-      const res =
-        (code === "NOT_FOUND" ? browserVersion(request, 404, errorBody("not_found", "Not found")) : null) ??
-        toErrorResponse(code, error, deps.log.child({ request_id: t?.id }));
+      const res = toErrorResponse(code, error, deps.log.child({ request_id: t?.id }), request);
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.headers.set(k, v);
       if (t) res.headers.set("x-request-id", t.id);
       return res;
@@ -91,11 +91,13 @@ export function createApp(deps: AppDeps) {
             title: "ad-service",
             version: deps.version,
             description:
-              "Vehicle ads with automatic photo moderation. Submit an ad, then poll its status; the poster is e-mailed the outcome. Errors are `{\"error\": {\"code\", \"message\"}}`.",
+              "Vehicle ads with automatic photo moderation. Submit an ad, then poll its status; the poster is e-mailed the outcome. Errors are `{\"error\": {\"code\", \"message\"}}`. No operation here needs credentials.",
+            license: { name: "MIT", identifier: "MIT" },
           },
+          servers: [{ url: deps.publicBaseUrl ?? "/", description: deps.publicBaseUrl ? "This deployment (PUBLIC_BASE_URL)" : "The origin serving this document" }],
           tags: [
             { name: "Ads", description: "Submit ads and read their status" },
-            { name: "Operations", description: "Liveness and readiness" },
+            { name: "Operations", description: "Liveness, readiness and metrics" },
           ],
         },
       }),
@@ -104,7 +106,7 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(deps.checks, deps.isShuttingDown))
     .use(metricsRoutes(deps))
     .use(staticRoutes())
-    .use(publicRoutes(deps)) // before adRoutes: it presents their answers as HTML for browsers
+    .use(publicRoutes(deps))
     .use(adRoutes(deps))
     .use(deps.admin ? adminRoutes(deps.admin) : new Elysia());
 }

@@ -38,6 +38,18 @@ export async function runChecks(checks: Record<string, Check>, timeoutMs: number
   return Object.fromEntries(results);
 }
 
+/** `/ready`'s answer; `status` is `ready` (200) or `not_ready` (503). */
+const Readiness = (description: string, example: string) =>
+  t.Object(
+    {
+      status: t.String({ examples: [example] }),
+      checks: t.Record(t.String(), t.String({ description: "`ok`, `unavailable`, or a named not-ready state such as the broker's `blocked`" }), {
+        examples: [{ database: "ok", broker: example === "ready" ? "ok" : "unavailable", storage: "ok" }],
+      }),
+    },
+    { title: "Readiness", description },
+  );
+
 /**
  * `/health`: the process is alive. `/ready`: every dependency answers (503 naming the ones that do
  * not, each with its state: "unavailable", or a named one such as the broker's "blocked").
@@ -45,8 +57,8 @@ export async function runChecks(checks: Record<string, Check>, timeoutMs: number
 export function healthRoutes(checks: Record<string, Check>, isShuttingDown: () => boolean, timeoutMs = 2000) {
   return new Elysia({ name: "health" })
     .get("/health", () => ({ status: "ok" }), {
-      response: t.Object({ status: t.String() }),
-      detail: { tags: ["Operations"], summary: "Liveness" },
+      response: t.Object({ status: t.String({ examples: ["ok"] }) }, { description: "The process is alive (it checks no dependency)" }),
+      detail: { tags: ["Operations"], summary: "Liveness", security: [] },
     })
     .get(
       "/ready",
@@ -58,8 +70,15 @@ export function healthRoutes(checks: Record<string, Check>, isShuttingDown: () =
         return { status: ready ? "ready" : "not_ready", checks: results };
       },
       {
-        response: { 200: t.Object({ status: t.String(), checks: t.Record(t.String(), t.String()) }), 503: t.Any() },
-        detail: { tags: ["Operations"], summary: "Readiness: database, broker, storage (and the consumer, when this process runs one)" },
+        response: {
+          200: Readiness("Every dependency answers", "ready"),
+          503: Readiness("A dependency does not answer (or the process is shutting down): `checks` names it", "not_ready"),
+        },
+        detail: {
+          tags: ["Operations"],
+          summary: "Readiness: database, broker, storage (and the consumer, when this process runs one)",
+          security: [],
+        },
       },
     );
 }

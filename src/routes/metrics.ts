@@ -1,4 +1,4 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { MetricsSnapshot, ServiceMetrics } from "../services/metrics";
 
 export interface MetricsDeps {
@@ -22,6 +22,20 @@ export function metricsRoutes(deps: MetricsDeps) {
       set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
       return deps.metrics.registry.render(await deps.otherSnapshots());
     },
-    { detail: { tags: ["Operations"], summary: "Prometheus metrics" } },
+    {
+      // The answer is text, so it is documented here rather than as a validated response schema.
+      detail: {
+        tags: ["Operations"],
+        summary: "Prometheus metrics",
+        description: "Counters, gauges and histograms of this process and its worker threads, with the queue depths, in the Prometheus text exposition format (version 0.0.4).",
+        security: [],
+        responses: {
+          200: {
+            description: "The metrics (`Content-Type: text/plain; version=0.0.4; charset=utf-8`)",
+            content: { "text/plain": { schema: t.String({ examples: ['# TYPE http_requests_total counter\nhttp_requests_total{method="GET",route="/health",status="200"} 1\n'] }) } },
+          },
+        },
+      },
+    },
   );
 }

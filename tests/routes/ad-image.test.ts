@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { photo } from "../support/fixtures";
 import { buildTestApp } from "../support/app";
+import { loadContract, type Contract } from "../support/contract";
 import { startTestStack, type StackMode } from "../support/stack";
 
 for (const mode of ["real", "embedded"] as StackMode[]) {
@@ -14,10 +15,12 @@ for (const mode of ["real", "embedded"] as StackMode[]) {
     let stack: Awaited<ReturnType<typeof startTestStack>>;
     let t: Awaited<ReturnType<typeof buildTestApp>>;
     let server: ReturnType<typeof Bun.serve>;
+    let contract: Contract; // every answer is checked against the served API document
 
     beforeAll(async () => {
       stack = await startTestStack({}, mode);
       t = await buildTestApp(stack.config);
+      contract = await loadContract(t.app);
       server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => t.app.handle(r) });
     }, 60_000);
     afterAll(async () => {
@@ -39,7 +42,8 @@ for (const mode of ["real", "embedded"] as StackMode[]) {
     }
     const setState = (id: string, state: string) =>
       t.sql`update ads set state = ${state}, category = ${state === "accepted" ? "car" : null}, decided_at = now() where id = ${id}`;
-    const get = (id: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${server.port}/ads/${id}/image`, { headers });
+    const get = (id: string, headers: Record<string, string> = {}) =>
+      fetch(`http://127.0.0.1:${server.port}/ads/${id}/image`, { headers }).then((res) => contract.checkResponse("GET", "/ads/{id}/image", res));
 
     test("200: the bytes, streamed, with Content-Type, an ETag and Cache-Control: no-cache", async () => {
       const { id, bytes } = await ad("vehicle-car-rear.jpg", "accepted");

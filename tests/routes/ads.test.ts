@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { photo } from "../support/fixtures";
 import { buildTestApp } from "../support/app";
+import { loadContract, type Contract } from "../support/contract";
 import { adForm, queueDepth, startTestStack, type StackMode } from "../support/stack";
-import { LocalPublisher } from "../../src/services/local-queue";
 
 // PIPELINE_MODE=embedded runs the same scenarios on PGlite, files and the in-process queue.
 const MODE = (process.env.PIPELINE_MODE ?? "real") as StackMode;
@@ -14,20 +14,23 @@ const dispatched: string[] = [];
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let t: Awaited<ReturnType<typeof buildTestApp>>;
+let contract: Contract; // every API answer below is checked against the served API document
 
 beforeAll(async () => {
   stack = await startTestStack({ MAX_IMAGE_BYTES: String(1024 * 1024) }, MODE);
   t = await buildTestApp(stack.config);
-  if (t.publisher instanceof LocalPublisher) t.publisher.sink = (id) => dispatched.push(id);
-});
+  contract = await loadContract(t.app, { outside: [/^\/swagger(\/|$)/, "/no/such/page"] });
+  t.publisher.bind?.((id) => dispatched.push(id));
+}, 60_000);
 afterAll(async () => {
   await t.close();
   await stack.stop();
 });
 
+const handle = (req: Request) => t.app.handle(req).then((res) => contract.check(req, res));
 const post = (body: FormData | string | null, headers: Record<string, string> = {}) =>
-  t.app.handle(new Request("http://localhost/ads", { method: "POST", body, headers }));
-const get = (path: string, headers: Record<string, string> = {}) => t.app.handle(new Request(`http://localhost${path}`, { headers }));
+  handle(new Request("http://localhost/ads", { method: "POST", body, headers }));
+const get = (path: string, headers: Record<string, string> = {}) => handle(new Request(`http://localhost${path}`, { headers }));
 
 async function counts() {
   const [row] = await t.sql<{ n: number }[]>`select count(*)::int as n from ads`;
@@ -177,4 +180,8 @@ describe("operations", () => {
       expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100);
     }
   });
+});
+
+test("the API answers above were checked against the API document", () => {
+  expect(contract.checked).toBeGreaterThanOrEqual(27); // all but the 8 page and docs answers
 });

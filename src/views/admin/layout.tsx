@@ -3,11 +3,6 @@ import { Page } from "../layout";
 
 export type AdminSection = "queue" | "overview" | "outbox";
 
-/** Turns a JSX result into an HTML response. */
-export async function htmlResponse(body: JSX.Element, init: { status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
-  return new Response(await body, { status: init.status ?? 200, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...init.headers } });
-}
-
 function Document({ title, children, bodyAttrs }: PropsWithChildren<{ title: string; bodyAttrs?: Record<string, string> }>) {
   return (
     <Page title={title} bodyAttrs={bodyAttrs} stylesheet="/admin-assets/admin.css" scripts={["/admin-assets/admin.js"]}>
