@@ -1,21 +1,20 @@
 import { InputError } from "./errors";
 import { ImageRejected, inspectImage } from "./image-inspect";
+import { sniffImageFormat, type ImageFormat } from "./image/sniff";
 
 export type ImageKind = { contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp"; ext: string };
 
+const KINDS: Record<ImageFormat, ImageKind> = {
+  jpeg: { contentType: "image/jpeg", ext: "jpg" },
+  png: { contentType: "image/png", ext: "png" },
+  gif: { contentType: "image/gif", ext: "gif" },
+  webp: { contentType: "image/webp", ext: "webp" },
+};
+
 /** Identifies an allowed image by its magic bytes (the declared type is ignored). */
 export function sniffImage(bytes: Uint8Array): ImageKind | null {
-  const b = bytes;
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { contentType: "image/jpeg", ext: "jpg" };
-  if (b.length >= 8 && b[0] === 0x89 && ascii(b, 1, 3) === "PNG" && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a)
-    return { contentType: "image/png", ext: "png" };
-  if (b.length >= 6 && (ascii(b, 0, 6) === "GIF87a" || ascii(b, 0, 6) === "GIF89a")) return { contentType: "image/gif", ext: "gif" };
-  if (b.length >= 12 && ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 4) === "WEBP") return { contentType: "image/webp", ext: "webp" };
-  return null;
-}
-
-function ascii(b: Uint8Array, start: number, len: number): string {
-  return String.fromCharCode(...b.subarray(start, start + len));
+  const format = sniffImageFormat(bytes);
+  return format ? { ...KINDS[format] } : null;
 }
 
 export const DESCRIPTION_MAX = 5000;

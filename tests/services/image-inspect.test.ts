@@ -344,6 +344,26 @@ describe("PNG", () => {
     expect(reason(b)).toBe("malformed");
   });
 
+  test("CRCs of every length are checked, on both sides of the native / table-loop switch (32 bytes of type + data)", () => {
+    for (let n = 0; n <= 70; n++) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff);
+      const good = png(ihdr(1, 1), pngChunk("zzZz", data), idat(), iend());
+      expect(inspectImage(good, MAX).width).toBe(1);
+      for (const at of n > 0 ? [0, n - 1] : []) {
+        const bad = good.slice();
+        bad[8 + 25 + 8 + at]! ^= 0x80; // a data byte of the zzZz chunk
+        expect(reason(bad)).toBe("malformed");
+      }
+      const badType = good.slice();
+      badType[8 + 25 + 5]! ^= 0x20; // zzZz → zZZz: still an ancillary chunk; only its CRC is wrong
+      expect(reason(badType)).toBe("malformed");
+    }
+    // A large chunk whose stored CRC is off by one bit.
+    const big = png(ihdr(1, 1), pngChunk("zzZz", zeros(100_000)), idat(), iend());
+    big[8 + 25 + 8 + 100_000]! ^= 0x01;
+    expect(reason(big)).toBe("malformed");
+  });
+
   test("chunk order and header rules: malformed", () => {
     const ok = [ihdr(1, 1), idat(), iend()];
     expect(reason(png(idat(), ihdr(1, 1), iend()))).toBe("malformed"); // IHDR not first

@@ -3,18 +3,8 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { decideFromTags } from "../../src/services/decision";
 import { DependencyError } from "../../src/services/errors";
-import {
-  DecodeTooLarge,
-  decodeGifFirstFrame,
-  decodeImage,
-  decodeMemoryEstimate,
-  exifOrientation,
-  MAX_DECODE_BYTES,
-  OFFLINE_MIN_CONFIDENCE,
-  OfflineTagger,
-  toTags,
-  upright,
-} from "../../src/services/offline-tagger";
+import { decodeMemoryEstimate, MAX_DECODE_BYTES } from "../../src/services/image/decode-memory";
+import { OFFLINE_MIN_CONFIDENCE, OfflineTagger, toTags } from "../../src/services/offline-tagger";
 import { validateImage } from "../../src/services/validation";
 import type { Tag } from "../../src/services/tagger";
 
@@ -108,6 +98,8 @@ describe("OfflineTagger on the fixture photos", () => {
   }, 60_000);
 });
 
+// Decoding itself (GIF frames, EXIF orientation, the memory estimate, the model input) is tested in
+// tests/services/image/; this file tests it through the tagger.
 describe("OfflineTagger on unusual input", () => {
   test("a blank image gives no vehicle and does not throw", async () => {
     // 1×1 white GIF (GIF89a, global table of 2 colours).
@@ -118,17 +110,6 @@ describe("OfflineTagger on unusual input", () => {
     const tags = await tagger.tag(gif, "image/gif");
     expect(decideFromTags(tags, rule).state).toBe("rejected");
   }, 30_000);
-
-  test("GIF: the first frame is decoded", () => {
-    const gif = Uint8Array.from([
-      0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x02, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0x2c, 0x00, 0x00,
-      0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x0a, 0x00, 0x3b,
-    ]);
-    const img = decodeGifFirstFrame(gif);
-    expect([img.width, img.height, img.channels]).toEqual([2, 1, 3]); // RGB: transparent pixels stay white
-    expect(Array.from(img.data.subarray(0, 3))).toEqual([255, 0, 0]); // colour 0: red
-    expect(Array.from(img.data.subarray(3, 6))).toEqual([0, 0, 255]); // colour 1: blue
-  });
 
   test("WebP is not decoded offline: a permanent error (the ad goes to an operator), not a silent rejection", async () => {
     const webp = Uint8Array.from([...new TextEncoder().encode("RIFF"), 30, 0, 0, 0, ...new TextEncoder().encode("WEBPVP8 "), ...new Array(18).fill(0)]);
@@ -152,30 +133,6 @@ describe("OfflineTagger on unusual input", () => {
     // ...and the queue keeps working afterwards.
     expect((await tagger.tag(await read("none-cat.png"), "image/png"))[0]!.name).toBe("cat");
   }, 30_000);
-
-  test("EXIF orientation is read (little- and big-endian TIFF headers)", () => {
-    const le = Uint8Array.from([0x45, 0x78, 0x69, 0x66, 0, 0, 0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
-    const be = Uint8Array.from([0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0, 0, 0]);
-    expect(exifOrientation(le)).toBe(6);
-    expect(exifOrientation(be)).toBe(8);
-    expect(exifOrientation(Uint8Array.from([1, 2, 3]))).toBe(1);
-  });
-
-  test("a JPEG with EXIF orientation 6 is turned upright when decoded", async () => {
-    const jpeg = await import("jpeg-js");
-    // 4×2: left half red, right half blue; stored as-is, displayed rotated 90° clockwise.
-    const px = new Uint8Array(4 * 2 * 4);
-    for (let i = 0; i < 8; i++) px.set(i % 4 < 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], i * 4);
-    const plain = new Uint8Array(jpeg.encode({ width: 4, height: 2, data: px }, 95).data);
-    const tiff = [0x45, 0x78, 0x69, 0x66, 0, 0, 0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];
-    const app1 = [0xff, 0xe1, 0, tiff.length + 2, ...tiff];
-    const stored = decodeImage(Uint8Array.from([...plain.subarray(0, 2), ...app1, ...plain.subarray(2)]))!;
-    expect([stored.width, stored.height, stored.orientation]).toEqual([4, 2, 6]); // kept as stored: no rotated copy
-    const img = upright(stored);
-    expect([img.width, img.height]).toEqual([2, 4]);
-    expect(img.data[0]! > 200 && img.data[2]! < 60).toBe(true); // top row: red (was the left half)
-    expect(img.data[(3 * 2) * 4 + 2]! > 200).toBe(true); // bottom row: blue
-  });
 });
 
 describe("toTags (the Imagga-shaped mapping)", () => {
@@ -209,23 +166,13 @@ describe("toTags (the Imagga-shaped mapping)", () => {
 // Decoder memory: images intake accepts (≤ 10 MiB, ≤ 50 MP) but whose decode would take far more
 // memory than the cap are refused from their header, permanently, before any big allocation.
 
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, data.length);
   out.set(new TextEncoder().encode(type), 4);
   out.set(data, 8);
-  dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  dv.setUint32(8 + data.length, Bun.hash.crc32(out.subarray(4, 8 + data.length)));
   return out;
 }
 /** zlib-compresses `rows` copies of `row`, streaming (never holding the inflated image). */
@@ -326,47 +273,4 @@ describe("OfflineTagger: decoder memory is bounded", () => {
     expect(r.rssGrowth).toBeLessThan(32 * MiB);
     expect(r.peakGrowth).toBeLessThan(32 * MiB);
   }, 60_000);
-
-  test("GIF: a canvas over the cap is refused before the canvas is allocated", () => {
-    // 7071×7071 logical screen, one 1×1 frame.
-    const gif = Uint8Array.from([
-      0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 7071 & 0xff, 7071 >> 8, 7071 & 0xff, 7071 >> 8, 0x80, 0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
-      0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
-    ]);
-    validateImage(gif, INTAKE_BYTES, INTAKE_PIXELS);
-    const err = (() => {
-      try {
-        decodeGifFirstFrame(gif, 64 * MiB);
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(err).toBeInstanceOf(DecodeTooLarge);
-    expect(() => decodeImage(gif, 64 * MiB)).toThrow(DecodeTooLarge);
-    // Under the default cap it decodes (150 MB of canvas).
-    expect(decodeMemoryEstimate(gif)!.bytes).toBeLessThan(MAX_DECODE_BYTES);
-  });
-
-  test("ordinary photo sizes fit under the cap", () => {
-    const jpegHeader = (w: number, h: number, sampling: number[]) =>
-      Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 8 + 3 * sampling.length, 8, h >> 8, h & 0xff, w >> 8, w & 0xff, sampling.length, ...sampling.flatMap((s, i) => [i + 1, s, 0])]);
-    const est = (b: Uint8Array) => decodeMemoryEstimate(b)!.bytes;
-    expect(est(jpegHeader(4032, 3024, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP phone photo, 4:2:0
-    expect(est(jpegHeader(4000, 3000, [0x11, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP, 4:4:4
-    expect(est(jpegHeader(5184, 3456, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 18 MP camera, 4:2:0
-    expect(est(jpegHeader(5712, 4284, [0x22, 0x11, 0x11]))).toBeLessThan(MAX_DECODE_BYTES); // 24 MP (recent phones), 4:2:0
-    expect(est(jpegHeader(8064, 6048, [0x22, 0x11, 0x11]))).toBeGreaterThan(MAX_DECODE_BYTES); // 48 MP: refused, see MAX_DECODE_BYTES
-    expect(est(jpegHeader(7071, 7071, [0x22, 0x11, 0x11]))).toBeGreaterThan(MAX_DECODE_BYTES); // 50 MP
-    const pngHeader = (w: number, h: number, depth: number, colourType: number) => {
-      const b = new Uint8Array(33);
-      b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-      new DataView(b.buffer).setUint32(16, w);
-      new DataView(b.buffer).setUint32(20, h);
-      b.set([depth, colourType, 0, 0, 0], 24);
-      return b;
-    };
-    expect(est(pngHeader(4000, 3000, 8, 2))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP RGB screenshot/photo
-    expect(est(pngHeader(4000, 3000, 8, 6))).toBeLessThan(MAX_DECODE_BYTES); // 12 MP RGBA
-    expect(est(pngHeader(4000, 3000, 16, 6))).toBeGreaterThan(MAX_DECODE_BYTES); // 12 MP RGBA 16-bit: ~570 MB with pngjs
-  });
 });
