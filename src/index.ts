@@ -108,7 +108,7 @@ async function main() {
     }
   }
 
-  let service: Service;
+  let service: Service | undefined;
   try {
     service = await buildService(config, {
       role: role as Role,
@@ -119,7 +119,7 @@ async function main() {
       workerUrl: new URL("./consumer/worker.ts", import.meta.url),
       onWorkerExit: () => {
         // Never a live process without a consumer: exit so the supervisor restarts us.
-        service.log.error("worker thread exited unexpectedly; exiting");
+        (service?.log ?? log).error("worker thread exited unexpectedly; exiting");
         process.exit(1);
       },
     });

@@ -1,16 +1,17 @@
 /**
  * The embedded database (PGlite behind our wire server) with the app's own SQL: migrations, the
  * repository, two postgres.js pools at once (main thread + worker thread), persistence, the
- * data-directory lock.
+ * data-directory lock (also on its own: the paths a full start does not reach).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { AdRepository } from "../../src/services/ad-repository";
 import { connectDatabase, migrate, MIGRATIONS, type Sql } from "../../src/services/database";
 import { DataDirLockedError, startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/services/embedded-postgres";
+import { acquireLock } from "../../src/services/embedded-postgres/data-dir-lock";
 import { rejectedEmail } from "../../src/services/notifications";
 
 const root = mkdtempSync(join(tmpdir(), "embedded-pg-test-"));
@@ -249,3 +250,29 @@ describe("the data directory", () => {
     await again.close();
   }, 60_000);
 });
+
+describe("the lock on its own (embedded-postgres/data-dir-lock.ts)", () => {
+  test("an empty lock file (a crash between create and write) is taken over", () => {
+    const d = join(root, "lock-empty");
+    mkdirSync(d);
+    writeFileSync(join(d, ".lock"), "");
+    const release = acquireLock(d);
+    expect(readLock(d)).toBe(`${process.pid}\n`);
+    release();
+    expect(existsSync(join(d, ".lock"))).toBe(false);
+  });
+
+  test("release is idempotent and leaves a lock that another process has taken since", () => {
+    const d = join(root, "lock-taken");
+    mkdirSync(d);
+    const release = acquireLock(d);
+    writeFileSync(join(d, ".lock"), "999999999\n"); // e.g. taken over as stale by another process
+    release();
+    release();
+    expect(readLock(d)).toBe("999999999\n");
+  });
+});
+
+function readLock(d: string): string {
+  return readFileSync(join(d, ".lock"), "utf8");
+}
