@@ -1,12 +1,11 @@
 import type { AdRepository, AdRow, EmailRow, ErrorFacts } from "../services/ad-repository";
-import { decideFromTags, type DecisionRule } from "../services/decision";
+import { decideFromTags, decisionEmail, decisionReason, type DecisionRule } from "../services/decision";
 import { BreakerOpen, type CircuitBreaker } from "../services/circuit-breaker";
 import { describeError, DependencyError, isTransient } from "../services/errors";
 import type { Failpoints } from "../services/failpoints";
 import type { Logger } from "../services/logger";
 import type { ServiceMetrics } from "../services/metrics";
 import type { Mailer } from "../services/mailer";
-import { acceptedEmail, rejectedEmail } from "../services/notifications";
 import type { AdMessage, Outcome } from "../services/queue";
 import type { ImageStorage } from "../services/storage";
 import type { ImageTagger } from "../services/tagger";
@@ -153,15 +152,8 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailR
     category: d.category,
     tags,
     actor: "auto",
-    reason:
-      d.state === "accepted"
-        ? `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} >= ${deps.rule.minConfidence}`
-        : d.vehicleConfidence === null
-          ? `no ${deps.rule.vehicleTag} tag`
-          : d.state === "review"
-            ? `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} in the review band [${deps.rule.reviewMinConfidence}, ${deps.rule.minConfidence})`
-            : `${deps.rule.vehicleTag} ${d.vehicleConfidence.toFixed(1)} < ${deps.rule.minConfidence}`,
-    email: d.state === "accepted" ? acceptedEmail(ad, d.category, deps.publicBaseUrl) : d.state === "rejected" ? rejectedEmail(ad) : null,
+    reason: decisionReason(d, deps.rule),
+    email: decisionEmail(d, ad, deps.publicBaseUrl),
   }, { owner: deps.owner, ms: deps.leaseMs });
   await deps.failpoint?.("worker.after-decision", ad.description);
   const ms = Math.round(performance.now() - started);

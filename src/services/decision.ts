@@ -1,3 +1,5 @@
+import type { EmailDraft } from "./ad-repository";
+import { acceptedEmail, rejectedEmail } from "./notifications";
 import type { Tag } from "./tagger";
 
 export interface DecisionRule {
@@ -37,4 +39,20 @@ export function decideFromTags(tags: readonly Tag[], rule: DecisionRule): Decisi
     return { state: "review", category: null, vehicleConfidence: vehicle };
   }
   return { state: "rejected", category: null, vehicleConfidence: vehicle };
+}
+
+/** Why the rule decided what it did, in the words the history and the dashboard show. */
+export function decisionReason(d: Decision, rule: DecisionRule): string {
+  const tag = rule.vehicleTag;
+  if (d.state === "accepted") return `${tag} ${d.vehicleConfidence.toFixed(1)} >= ${rule.minConfidence}`;
+  if (d.vehicleConfidence === null) return `no ${tag} tag`;
+  if (d.state === "review") return `${tag} ${d.vehicleConfidence.toFixed(1)} in the review band [${rule.reviewMinConfidence}, ${rule.minConfidence})`;
+  return `${tag} ${d.vehicleConfidence.toFixed(1)} < ${rule.minConfidence}`;
+}
+
+/** The e-mail an automatic decision sends the poster: none while an operator reviews the ad. */
+export function decisionEmail(d: Decision, ad: { id: string; email: string; description: string }, publicBaseUrl: string): EmailDraft | null {
+  if (d.state === "accepted") return acceptedEmail(ad, d.category, publicBaseUrl);
+  if (d.state === "rejected") return rejectedEmail(ad);
+  return null;
 }

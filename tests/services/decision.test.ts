@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { decideFromTags } from "../../src/services/decision";
+import { decideFromTags, decisionEmail, decisionReason } from "../../src/services/decision";
 
 const rule = { vehicleTag: "vehicle", minConfidence: 50 };
 const tags = (...pairs: Array<[string, number]>) => pairs.map(([name, confidence]) => ({ name, confidence }));
@@ -49,5 +49,23 @@ describe("the human-review band (REVIEW_MIN_CONFIDENCE)", () => {
   });
   test("off by default: the brief's rule holds", () => {
     expect(decideFromTags(tags(["vehicle", 49.99]), rule).state).toBe("rejected");
+  });
+});
+
+describe("what a decision says and sends", () => {
+  const rule = { vehicleTag: "vehicle", minConfidence: 50, reviewMinConfidence: 30 };
+  const ad = { id: "01a2373d-67f4-7475-b38c-41640e2bcab1", email: "p@example.com", description: "A red bus" };
+  test("the reason names the tag, its confidence and the threshold it met or missed", () => {
+    expect(decisionReason(decideFromTags([{ name: "bus", confidence: 90 }, { name: "vehicle", confidence: 72.25 }], rule), rule)).toBe("vehicle 72.3 >= 50");
+    expect(decisionReason(decideFromTags([{ name: "cat", confidence: 90 }], rule), rule)).toBe("no vehicle tag");
+    expect(decisionReason(decideFromTags([{ name: "vehicle", confidence: 40 }], rule), rule)).toBe("vehicle 40.0 in the review band [30, 50)");
+    expect(decisionReason(decideFromTags([{ name: "vehicle", confidence: 10 }], rule), rule)).toBe("vehicle 10.0 < 50");
+  });
+  test("accepted and rejected ads get their e-mail; an ad held for review gets none yet", () => {
+    const accepted = decisionEmail(decideFromTags([{ name: "bus", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule), ad, "https://ads.example");
+    expect(accepted).toMatchObject({ kind: "accepted", to: ad.email, subject: "Your ad was accepted (bus)" });
+    expect(accepted!.text).toContain(`https://ads.example/ads/${ad.id}`);
+    expect(decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, "https://ads.example")).toMatchObject({ kind: "rejected" });
+    expect(decisionEmail(decideFromTags([{ name: "vehicle", confidence: 40 }], rule), ad, "https://ads.example")).toBeNull();
   });
 });
