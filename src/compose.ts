@@ -14,7 +14,8 @@ import { AdminRepository } from "./services/admin-repository";
 import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./services/amqp-queue";
 import { connectDatabase, type Sql } from "./services/database";
 import { failpoints } from "./services/failpoints";
-import { ImaggaTagger, Semaphore } from "./services/imagga-tagger";
+import { ImaggaTagger } from "./services/imagga-tagger";
+import { Semaphore } from "./services/semaphore";
 import type { Logger } from "./services/logger";
 import { MailgunMailer } from "./services/mailgun-mailer";
 import type { MetricsSnapshot } from "./services/metrics";
@@ -153,6 +154,22 @@ function breakersFor(repo: AdRepository, log: Logger, metrics: ServiceMetrics) {
   return { storage: make("storage"), tagger: make("tagger"), mailer: make("mailer") };
 }
 
+/**
+ * The one limit on tagging calls in flight per worker: WORKER_CONCURRENCY, and never more than
+ * Imagga's plan allows (IMAGGA_MAX_CONCURRENCY). The rest of a message's work (download,
+ * decision, e-mail) runs beside it. (The offline detector also runs one photo at a time
+ * internally: that is the model's constraint, not a policy.)
+ */
+export function taggingLimit(config: Pick<Config, "workerConcurrency" | "imagga">): number {
+  return config.imagga ? Math.min(config.workerConcurrency, config.imagga.maxConcurrency) : config.workerConcurrency;
+}
+
+/** A tagger behind the gate. */
+export function gateTagger(tagger: ImageTagger, limit: number): ImageTagger {
+  const gate = new Semaphore(limit);
+  return { tag: (bytes, contentType) => gate.run(() => tagger.tag(bytes, contentType)) };
+}
+
 /** Everything the message handler needs, from configuration and already-built adapters. */
 export function buildHandlerDeps(
   config: Config,
@@ -163,12 +180,10 @@ export function buildHandlerDeps(
   tagger: ImageTagger = buildTagger(config, log),
   leases: { owner: string; held: HeldLeases } = { owner: `test:${process.pid}:${crypto.randomUUID().slice(0, 8)}`, held: new HeldLeases() },
 ): HandlerDeps {
-  // WORKER_CONCURRENCY bounds the tagging calls; the rest of a message's work runs beside them.
-  const gate = new Semaphore(config.workerConcurrency);
   return {
     repo,
     storage,
-    tagger: { tag: (bytes, contentType) => gate.run(() => tagger.tag(bytes, contentType)) },
+    tagger: gateTagger(tagger, taggingLimit(config)),
     mailer: buildMailer(config, log),
     log,
     metrics,

@@ -2,26 +2,6 @@ import type { ImaggaConfig } from "../config";
 import { DependencyError } from "./errors";
 import type { ImageTagger, Tag } from "./tagger";
 
-/** Caps how many calls run at once (Imagga plans allow only a few parallel requests). */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
-
-  /** Runs `fn` when a slot is free. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
 interface ImaggaResponse {
   result?: { tags?: Array<{ confidence: number; tag: Record<string, string> }> };
   status?: { type?: string; text?: string };
@@ -30,21 +10,19 @@ interface ImaggaResponse {
 /** Tags images with Imagga's `POST /v2/tags`, sending the bytes (no public URL leaves the system). */
 export class ImaggaTagger implements ImageTagger {
   private readonly auth: string;
-  private readonly gate: Semaphore;
 
   constructor(
     private readonly cfg: ImaggaConfig,
     private readonly timeoutMs = 30_000,
   ) {
     this.auth = "Basic " + Buffer.from(`${cfg.apiKey}:${cfg.apiSecret}`).toString("base64");
-    this.gate = new Semaphore(cfg.maxConcurrency);
   }
 
-  tag(bytes: Uint8Array, contentType: string): Promise<Tag[]> {
-    return this.gate.run(() => this.request(bytes, contentType));
-  }
-
-  private async request(bytes: Uint8Array, contentType: string): Promise<Tag[]> {
+  /**
+   * One call to Imagga. Concurrency is not limited here: the worker's single tagging gate
+   * (compose.ts, `taggingLimit`) applies WORKER_CONCURRENCY and IMAGGA_MAX_CONCURRENCY together.
+   */
+  async tag(bytes: Uint8Array, contentType: string): Promise<Tag[]> {
     const form = new FormData();
     form.append("image", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: contentType }), "image");
     let res: Response;

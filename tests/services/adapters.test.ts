@@ -1,6 +1,7 @@
 /** The vendor adapters, over real HTTP against the contract-following doubles and a real Ceph RGW. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DependencyError } from "../../src/services/errors";
+import { gateTagger, taggingLimit } from "../../src/compose";
 import { ImaggaTagger } from "../../src/services/imagga-tagger";
 import { MailgunMailer } from "../../src/services/mailgun-mailer";
 import { S3ImageStorage } from "../../src/services/s3-storage";
@@ -74,12 +75,16 @@ describe("ImaggaTagger", () => {
     }
   });
 
-  test("never more parallel calls than IMAGGA_MAX_CONCURRENCY", async () => {
+  test("never more parallel calls than IMAGGA_MAX_CONCURRENCY (the worker's one tagging gate), even with a larger WORKER_CONCURRENCY", async () => {
     // A double of its own: requests abandoned by the timeout test may still be in flight on the shared one.
     const own = startImaggaDouble();
     own.faults.delayMs = 100;
     try {
-      const tagger = new ImaggaTagger({ apiKey: own.key, apiSecret: own.secret, apiUrl: own.url, maxConcurrency: 2 });
+      const cfg = { apiKey: own.key, apiSecret: own.secret, apiUrl: own.url, maxConcurrency: 2 };
+      expect(taggingLimit({ workerConcurrency: 8, imagga: cfg })).toBe(2);
+      expect(taggingLimit({ workerConcurrency: 1, imagga: cfg })).toBe(1);
+      expect(taggingLimit({ workerConcurrency: 8, imagga: null })).toBe(8);
+      const tagger = gateTagger(new ImaggaTagger(cfg), taggingLimit({ workerConcurrency: 8, imagga: cfg }));
       await Promise.all(Array.from({ length: 8 }, () => tagger.tag(photo("none-fruits.jpg"), "image/jpeg")));
       expect(own.calls).toHaveLength(8);
       expect(own.maxInFlight()).toBe(2);
