@@ -3,6 +3,9 @@ import { parseFailpoints } from "./services/failpoints";
 /**
  * Configuration: parsed and validated once, from an environment map, at start.
  * Only src/index.ts passes `process.env` in; everything else receives a `Config`.
+ * (Over 300 lines because it is one table: every setting, its default, its check and its
+ * message, so that every problem is listed at once and the README's table can be checked
+ * against one place.)
  */
 
 export interface S3Config {

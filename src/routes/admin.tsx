@@ -1,3 +1,11 @@
+/**
+ * The operators' dashboard routes: sign-in and sign-out, the guard every state change passes
+ * (session, Sec-Fetch-Site, CSRF — deciding before the body is validated), the queue, an ad's
+ * page, its image, the actions, the overview and the outbox.
+ * (Over 300 lines because it is the dashboard's whole route table: the tests derive the list of
+ * admin routes from this router and check each one refuses a request without a session, which
+ * is simplest to keep true with every route and the guard in one place.)
+ */
 import { Html } from "@elysiajs/html";
 import { Elysia, status, t, type Cookie } from "elysia";
 import adminCss from "../views/admin/admin.css" with { type: "file" };

@@ -1,3 +1,13 @@
+/**
+ * Every statement about an ad's lifecycle: intake, the public read, processing claims and
+ * leases, the decision with its e-mail, e-mail leases, and the scheduler's dispatch bookkeeping.
+ *
+ * Why one file over 300 lines: these statements must agree with each other on a handful of
+ * columns (`dispatched_at` and `dispatch_gen`, `lease_owner`/`lease_until`, `held_by`,
+ * `next_attempt_at`) — e.g. every statement that records new work bumps the generation that a late
+ * "dispatched" mark is checked against. Reading them side by side is how that stays true; split
+ * by caller, each file would hold half of every invariant.
+ */
 import type { Sql } from "./database";
 import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
 import type { Tag } from "./tagger";
