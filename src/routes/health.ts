@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { withTimeout } from "../services/timeout";
 
 /**
  * A named check. It resolves when healthy (to nothing or "ok"), or to another state name to
@@ -19,19 +20,11 @@ export async function runChecks(checks: Record<string, Check>, timeoutMs: number
   const names = Object.keys(checks);
   const results = await Promise.all(
     names.map(async (name) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const state = await Promise.race([
-          checks[name]!(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
-          }),
-        ]);
+        const state = await withTimeout(checks[name]!(), timeoutMs, () => new Error("timed out"));
         return [name, typeof state === "string" && state !== "" ? state : "ok"] as const;
       } catch (err) {
         return [name, readinessOf(err)] as const;
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );

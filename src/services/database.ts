@@ -5,6 +5,7 @@ import m003 from "../../sql/003_reliability.sql" with { type: "text" };
 import m004 from "../../sql/004_admin_security.sql" with { type: "text" };
 import { DependencyError } from "./errors";
 import type { Logger } from "./logger";
+import { withTimeout } from "./timeout";
 
 export type Sql = postgres.Sql;
 
@@ -94,16 +95,10 @@ export const DEFAULT_DATABASE_TIMEOUT_MS = 10_000;
  * statement (data-modifying CTEs), atomic by itself; only the migrations at start-up use one.
  */
 export async function withDatabaseErrors<T>(fn: () => Promise<T>, timeoutMs = DEFAULT_DATABASE_TIMEOUT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const work = fn();
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DependencyError("database", `no answer from the database within ${timeoutMs} ms`, true, "timeout")), timeoutMs);
-  });
   try {
-    return await Promise.race([work, expired]);
+    return await withTimeout(work, timeoutMs, () => new DependencyError("database", `no answer from the database within ${timeoutMs} ms`, true, "timeout"));
   } catch (err) {
     throw asDatabaseError(err);
-  } finally {
-    clearTimeout(timer);
   }
 }
