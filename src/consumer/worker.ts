@@ -35,7 +35,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   } else if (msg.type === "dispatch") {
     consumer?.dispatch?.(msg.adId);
   } else if (msg.type === "metrics") {
-    post({ type: "metrics", reqId: msg.reqId, snapshot: metrics.registry.snapshot() });
+    post({ type: "metrics", reqId: msg.reqId, snapshot: await metrics.registry.snapshot() });
   } else if (msg.type === "stop") {
     await stop?.(msg.timeoutMs).catch(() => {});
     post({ type: "stopped" });

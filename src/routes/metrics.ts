@@ -19,8 +19,9 @@ export function metricsRoutes(deps: MetricsDeps) {
         deps.metrics.queueDepth.set(depths.work, { queue: "work" });
         deps.metrics.queueDepth.set(depths.dead, { queue: "dead" });
       }
+      const text = await deps.metrics.registry.render(await deps.otherSnapshots());
       set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
-      return deps.metrics.registry.render(await deps.otherSnapshots());
+      return text;
     },
     {
       // The answer is text, so it is documented here rather than as a validated response schema.
