@@ -2,6 +2,7 @@ import { markDispatchedSql, type AdRow, type AdState, type DispatchMark, type Em
 import type { Sql } from "./database";
 import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
 import { DependencyError } from "./errors";
+import { isAdId } from "./validation";
 import type { Tag } from "./tagger";
 
 /** How often an operator action re-reads an ad that changed under it before giving up (503). */
@@ -65,7 +66,6 @@ export interface Overview {
   counts: Record<AdminTab, number>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The operators' queries and actions. Every action is one statement (so one transaction) with its audit entry. */
 export class AdminRepository {
@@ -95,7 +95,7 @@ export class AdminRepository {
       const q = query.q?.trim();
       const filter = !q
         ? sql``
-        : UUID.test(q)
+        : isAdId(q)
           ? sql`and id = ${q}`
           : sql`and (email ilike ${"%" + escapeLike(q) + "%"} or description ilike ${"%" + escapeLike(q) + "%"})`;
       const after = query.before ? sql`and (created_at, id) < (${query.before.createdAt}, ${query.before.id})` : sql``;
@@ -112,7 +112,7 @@ export class AdminRepository {
   /** Where an ad's image is stored, whatever its state (operators see every image). */
   imageOf(id: string): Promise<{ image_key: string; image_content_type: string } | null> {
     return this.run(async () => {
-      if (!UUID.test(id)) return null;
+      if (!isAdId(id)) return null;
       const [row] = await this.sql<{ image_key: string; image_content_type: string }[]>`select image_key, image_content_type from ads where id = ${id}`;
       return row ?? null;
     });
@@ -121,7 +121,7 @@ export class AdminRepository {
   /** Everything about one ad: the row, its history, its e-mails and its processing errors. */
   detail(id: string): Promise<{ ad: AdRow; events: AdEvent[]; emails: EmailRow[]; errors: ProcessingErrorRow[] } | null> {
     return this.run(async () => {
-      if (!UUID.test(id)) return null;
+      if (!isAdId(id)) return null;
       const [ad] = await this.sql<AdRow[]>`select * from ads where id = ${id}`;
       if (!ad) return null;
       const [events, emails, errors] = await Promise.all([
