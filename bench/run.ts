@@ -105,10 +105,6 @@ function suffix() {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
-function retryDelays(env: Record<string, string>): number[] {
-  return env.RETRY_DELAYS!.split(",").map((d) => Number.parseFloat(d) * (d.endsWith("ms") ? 1 : 1000));
-}
-
 /** Service settings given to the bench's own environment reach the service under test. */
 function passThrough(): Record<string, string> {
   return Object.fromEntries(["DATABASE_POOL_SIZE"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
@@ -124,7 +120,7 @@ async function realStack(extra: Record<string, string> = {}) {
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
   const done = async () => {
     await sql.end({ timeout: 1 }).catch(() => {});
-    await deleteQueues(queue, retryDelays(env)).catch(() => {});
+    await deleteQueues(queue).catch(() => {});
     await emptyBucket(bucket).catch(() => {});
     await db.drop();
   };

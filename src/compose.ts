@@ -30,7 +30,16 @@ import { FileImageStorage } from "./services/file-storage";
 import { LocalConsumer, LocalPublisher } from "./services/local-queue";
 import { OutboxMailer } from "./services/outbox-mailer";
 import type { EmbeddedPostgres } from "./services/embedded-postgres";
+import { hostname } from "node:os";
 import { join } from "node:path";
+
+/**
+ * This process's lease owner id: `host:pid:random`. The random part tells a restarted process
+ * that reuses a pid (pid 1 in a container) from its dead predecessor.
+ */
+export function newOwnerId(): string {
+  return `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+}
 
 /** Connections the embedded database accepts, and each pool's size (see embedded-postgres.ts). */
 const EMBEDDED_MAX_CONNECTIONS = 16;
@@ -178,7 +187,7 @@ export function buildHandlerDeps(
   repo: AdRepository,
   storage: ImageStorage,
   tagger: ImageTagger = buildTagger(config, log),
-  leases: { owner: string; held: HeldLeases } = { owner: `test:${process.pid}:${crypto.randomUUID().slice(0, 8)}`, held: new HeldLeases() },
+  leases: { owner: string; held: HeldLeases } = { owner: newOwnerId(), held: new HeldLeases() },
 ): HandlerDeps {
   return {
     repo,

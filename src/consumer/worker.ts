@@ -3,7 +3,7 @@
  * The worker thread: consumes the queue and runs the scheduler. Configuration arrives in the first
  * message from the main thread (this file never reads the environment).
  */
-import { buildConsumer, buildDatabase, buildHandlerDeps, buildStorage, buildTagger, poolSize } from "../compose";
+import { buildConsumer, buildDatabase, buildHandlerDeps, buildStorage, buildTagger, newOwnerId, poolSize } from "../compose";
 import type { AdConsumer } from "../services/queue";
 import type { Config } from "../config";
 import { createLogger } from "../services/logger";
@@ -41,14 +41,6 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
     post({ type: "stopped" });
   }
 };
-
-/**
- * This process's lease owner id: `host:pid:random`. The random part tells a restarted process
- * that reuses a pid (pid 1 in a container) from its dead predecessor.
- */
-export function newOwnerId(): string {
-  return `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
-}
 
 function pidAlive(pid: number): boolean {
   try {

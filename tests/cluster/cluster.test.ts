@@ -12,11 +12,11 @@
  *     alarm clears, publishes succeed.
  * Recovery times are printed as `[cluster] …` lines.
  */
+import { dependencyRejection } from "../support/expect";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { runChecks } from "../../src/routes/health";
 import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "../../src/services/amqp-queue";
-import { DependencyError } from "../../src/services/errors";
 import { createLogger, silentLogger, type Logger } from "../../src/services/logger";
 import { waitFor } from "../support/stack";
 
@@ -67,14 +67,7 @@ function options(queue: string): AmqpOptions {
   return { url: URLS, queue, log };
 }
 
-async function rejection(p: Promise<unknown>): Promise<DependencyError> {
-  const e = await p.then(
-    () => null,
-    (x) => x,
-  );
-  expect(e).toBeInstanceOf(DependencyError);
-  return e as DependencyError;
-}
+const rejection = dependencyRejection;
 
 beforeAll(async () => {
   process.on("exit", stopCluster);

@@ -61,7 +61,7 @@ async function startConsumer() {
 /** Delivers `id` once more, as a duplicate or redelivered message would. */
 async function redeliver(id: string) {
   if (consumer instanceof LocalConsumer) return consumer.dispatch(id);
-  const pub = new AmqpPublisher({ url: AMQP_URL, queue: stack.queue, retryDelaysMs: stack.config.retryDelaysMs, log: silentLogger }, 5000);
+  const pub = new AmqpPublisher({ url: AMQP_URL, queue: stack.queue, log: silentLogger }, 5000);
   await pub.publishAdSubmitted(id);
   await pub.close();
 }
@@ -187,7 +187,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
     expect(failed!.last_error).toContain("500");
     expect(await status(bad)).toMatchObject({ state: "pending" });
     if (consumer instanceof LocalConsumer) expect(consumer.deadLettered).toBeGreaterThanOrEqual(1);
-    else expect(await waitFor(async () => (await queueDepth(topology(stack.queue, []).dead)) >= 1)).toBe(true);
+    else expect(await waitFor(async () => (await queueDepth(topology(stack.queue).dead)) >= 1)).toBe(true);
     const good = await submit("vehicle-car-rear.jpg");
     expect(await decided(good)).toMatchObject({ state: "accepted" });
     expect(stack.mailgun.forAd(bad)).toHaveLength(0);

@@ -41,7 +41,7 @@ afterAll(async () => {
   for (const r of running) await r.stop("SIGKILL");
   imagga.stop();
   mailgun.stop();
-  await deleteQueues(queue, [200, 400, 800]);
+  await deleteQueues(queue);
   await db.drop();
 });
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBinary } from "../support/binary";
+import { ensureBinary, parseLogLines } from "../support/binary";
 import { photo } from "../support/fixtures";
 import { adForm, waitFor } from "../support/stack";
 
@@ -81,18 +81,7 @@ class Supervisor {
 
   /** Every JSON log line of every run. */
   lines(): Array<Record<string, unknown>> {
-    return this.runs.flatMap((r) =>
-      r.out
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => {
-          try {
-            return JSON.parse(l) as Record<string, unknown>;
-          } catch {
-            return {};
-          }
-        }),
-    );
+    return this.runs.flatMap((r) => parseLogLines(r.out));
   }
 
   async stop(): Promise<void> {

@@ -158,7 +158,7 @@ describe("T4 PostgreSQL restarted mid-processing", () => {
 describe("T5 duplicates and redelivery", () => {
   test("each id published twice more, and again after completion: one decision, one e-mail", async () => {
     const svc = await stack.start();
-    const pub = new AmqpPublisher({ url: AMQP_URL, queue: stack.queue, retryDelaysMs: [], log: silentLogger }, 5000);
+    const pub = new AmqpPublisher({ url: AMQP_URL, queue: stack.queue, log: silentLogger }, 5000);
     const ids = (await Promise.all(Array.from({ length: 10 }, () => stack.submit(svc.url)))) as string[];
     await Promise.all(ids.flatMap((id) => [pub.publishAdSubmitted(id), pub.publishAdSubmitted(id)]));
     await settle(stack, ids);

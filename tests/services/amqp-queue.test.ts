@@ -5,6 +5,7 @@
  * The real resource alarm and a lost queue leader are in tests/cluster/cluster.test.ts (a
  * cluster of our own: no alarm is ever set on the shared node).
  */
+import { dependencyRejection } from "../support/expect";
 import amqp from "amqplib";
 import { afterAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
@@ -68,14 +69,7 @@ async function depth(q: string): Promise<number | null> {
   return withChannel(async (ch) => (await ch.checkQueue(q).catch(() => null))?.messageCount ?? null);
 }
 
-async function rejection(p: Promise<unknown>): Promise<DependencyError> {
-  const e = await p.then(
-    () => null,
-    (x) => x,
-  );
-  expect(e).toBeInstanceOf(DependencyError);
-  return e as DependencyError;
-}
+const rejection = dependencyRejection;
 
 /** A consumer whose handler answers with `outcome(msg)` and records every delivery. */
 async function startConsumer(opts: AmqpOptions, outcome: (m: AdMessage) => Outcome | Promise<Outcome> = () => ({ kind: "done" })) {
@@ -101,7 +95,7 @@ afterAll(async () => {
 describe("topology", () => {
   test("only <q> and <q>.dead, quorum by default, the work queue with a delivery limit dead-lettering into <q>.dead", async () => {
     const q = queueName();
-    expect(topology(q, [5000, 30_000])).toEqual({ work: q, dead: `${q}.dead` });
+    expect(topology(q)).toEqual({ work: q, dead: `${q}.dead` });
     const pub = new AmqpPublisher(options(q), 3000);
     closers.push(() => pub.close());
     await pub.publishAdSubmitted("ad-1");

@@ -42,17 +42,7 @@ export async function startBinary(args: string[], env: Record<string, string>, o
   };
   void pump(proc.stdout as ReadableStream<Uint8Array>);
   void pump(proc.stderr as ReadableStream<Uint8Array>);
-  const lines = () =>
-    out
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          return {};
-        }
-      });
+  const lines = () => parseLogLines(out);
   const end = Date.now() + (opts.timeoutMs ?? 20_000);
   // The banner on stderr is printed at every log level: "... listening on port N ...".
   let port = 0;
@@ -75,4 +65,18 @@ export async function startBinary(args: string[], env: Record<string, string>, o
       return proc.exited;
     },
   };
+}
+
+/** The JSON log lines in a process's output (other lines, e.g. the banner, are skipped). */
+export function parseLogLines(out: string): Array<Record<string, unknown>> {
+  return out
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    });
 }

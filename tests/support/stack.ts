@@ -46,7 +46,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
  * Deletes the test queues of one file: the work queue and its dead-letter queue. There are no
  * retry queues any more; `_legacyDelays` is ignored (kept so older callers compile).
  */
-export async function deleteQueues(queue: string, _legacyDelays: number[] = []): Promise<void> {
+export async function deleteQueues(queue: string): Promise<void> {
   const conn = await amqp.connect(AMQP_URL);
   const ch = await conn.createChannel();
   ch.on("error", () => {});
@@ -125,7 +125,7 @@ export async function startTestStack(extra: Record<string, string> = {}, mode: S
     async stop() {
       imagga.stop();
       mailgun.stop();
-      if (mode === "real") await deleteQueues(queue, config.retryDelaysMs);
+      if (mode === "real") await deleteQueues(queue);
       await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

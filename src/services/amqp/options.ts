@@ -10,8 +10,6 @@ export interface AmqpOptions {
   /** One node URL, several separated by commas (a cluster's nodes: `amqp://…@h1,amqp://…@h2`), or a list. */
   url: string | readonly string[];
   queue: string;
-  /** Ignored; kept so older callers compile. Retries are scheduled by the database now (see queue.ts). */
-  retryDelaysMs?: number[];
   /** Type of the queues declared here when they do not exist yet (default quorum). */
   queueType?: QueueType;
   /**

@@ -21,7 +21,7 @@ export const DEFAULT_DELIVERY_LIMIT = 20;
  * expire into `<q>` and are handled like any other delivery, so they drain by themselves. Delete
  * them once they are empty (`rabbitmqctl delete_queue ads.retry.5000`, …).
  */
-export function topology(queue: string, _legacyRetryDelays?: unknown) {
+export function topology(queue: string) {
   return { work: queue, dead: `${queue}.dead` };
 }
 
