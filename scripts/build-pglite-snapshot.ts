@@ -1,6 +1,6 @@
 /**
  * Writes src/assets/pglite-initdb.tar.gz: a freshly initialised PGlite data directory (initdb
- * output, no application tables), which src/services/embedded-postgres/snapshot.ts restores on the first
+ * output, no application tables), which src/database/embedded/snapshot.ts restores on the first
  * start of an empty DATA_DIR instead of running initdb in WASM (several seconds, ~0.8 GB RSS).
  * Run it again whenever @electric-sql/pglite is upgraded:  bun scripts/build-pglite-snapshot.ts
  */

@@ -8,9 +8,9 @@
  */
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { decideFromTags } from "../src/services/decision";
-import { OFFLINE_MIN_CONFIDENCE, OfflineTagger } from "../src/services/offline-tagger";
-import type { Tag } from "../src/services/tagger";
+import { decideFromTags } from "../src/domain/decision";
+import { OFFLINE_MIN_CONFIDENCE, OfflineTagger } from "../src/tagger/offline";
+import type { Tag } from "../src/tagger/tagger";
 
 const dir = resolve(process.argv[2] ?? join(import.meta.dir, "../tests/fixtures/images"));
 const files = readdirSync(dir)

@@ -4,32 +4,32 @@
  */
 import type { Config } from "./config";
 import { HeldLeases, type HandlerDeps } from "./consumer/handle-ad-message";
-import { CircuitBreaker, DEFAULT_BREAKER } from "./services/circuit-breaker";
+import { CircuitBreaker, DEFAULT_BREAKER } from "./platform/circuit-breaker";
 import type { AdminDeps } from "./routes/admin";
 import type { AppDeps } from "./routes/app";
 import type { Check } from "./routes/health";
-import { AdRepository } from "./services/ad-repository";
-import { AdminAuth } from "./services/admin-auth";
-import { AdminRepository } from "./services/admin-repository";
-import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./services/amqp-queue";
-import { connectDatabase, type Sql } from "./services/database";
-import { failpoints } from "./services/failpoints";
-import { ImaggaTagger } from "./services/imagga-tagger";
-import { Semaphore } from "./services/semaphore";
-import type { Logger } from "./services/logger";
-import { MailgunMailer } from "./services/mailgun-mailer";
-import type { MetricsSnapshot } from "./services/metrics";
-import type { ServiceMetrics } from "./services/metrics";
-import { RateLimiter } from "./services/rate-limit";
-import { S3ImageStorage } from "./services/s3-storage";
-import type { ImageStorage } from "./services/storage";
-import type { ImageTagger } from "./services/tagger";
-import type { Mailer } from "./services/mailer";
-import type { AdConsumer, AdPublisher } from "./services/queue";
-import { FileImageStorage } from "./services/file-storage";
-import { LocalConsumer, LocalPublisher } from "./services/local-queue";
-import { OutboxMailer } from "./services/outbox-mailer";
-import type { EmbeddedPostgres } from "./services/embedded-postgres";
+import { AdRepository } from "./database/ad-repository";
+import { AdminAuth } from "./admin/auth";
+import { AdminRepository } from "./database/admin-repository";
+import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./queue/amqp";
+import { connectDatabase, type Sql } from "./database/database";
+import { failpoints } from "./platform/failpoints";
+import { ImaggaTagger } from "./tagger/imagga";
+import { Semaphore } from "./platform/semaphore";
+import type { Logger } from "./platform/logger";
+import { MailgunMailer } from "./mail/mailgun";
+import type { MetricsSnapshot } from "./platform/metrics";
+import type { ServiceMetrics } from "./platform/metrics";
+import { RateLimiter } from "./platform/rate-limit";
+import { S3ImageStorage } from "./storage/s3";
+import type { ImageStorage } from "./storage/storage";
+import type { ImageTagger } from "./tagger/tagger";
+import type { Mailer } from "./mail/mailer";
+import type { AdConsumer, AdPublisher } from "./queue/queue";
+import { FileImageStorage } from "./storage/files";
+import { LocalConsumer, LocalPublisher } from "./queue/local";
+import { OutboxMailer } from "./mail/outbox";
+import type { EmbeddedPostgres } from "./database/embedded";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
@@ -82,7 +82,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<MainDat
   let embedded: EmbeddedPostgres | null = null;
   let url = config.databaseUrl;
   if (!url) {
-    const { startEmbeddedPostgres } = await import("./services/embedded-postgres");
+    const { startEmbeddedPostgres } = await import("./database/embedded");
     embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, "pg"), log, maxConnections: EMBEDDED_MAX_CONNECTIONS });
     url = embedded.url;
   }
@@ -131,7 +131,7 @@ export function buildTagger(config: Config, log?: Logger): ImageTagger & { warm?
   if (config.imagga) return new ImaggaTagger(config.imagga, config.requestTimeoutMs);
   let loading: Promise<ImageTagger> | null = null;
   const load = () =>
-    (loading ??= import("./services/offline-tagger").then(({ OfflineTagger }) => OfflineTagger.create({ log })).catch((err) => {
+    (loading ??= import("./tagger/offline").then(({ OfflineTagger }) => OfflineTagger.create({ log })).catch((err) => {
       loading = null;
       throw err;
     }));

@@ -1,4 +1,4 @@
-import { parseFailpoints } from "./services/failpoints";
+import { parseFailpoints } from "./platform/failpoints";
 
 /**
  * Configuration: parsed and validated once, from an environment map, at start.
@@ -38,7 +38,7 @@ export function backends(config: Config) {
 /**
  * The acceptance threshold of the offline detector when VEHICLE_MIN_CONFIDENCE is not set: its
  * scores are detector confidences, lower than Imagga's (see the README's measured accuracy).
- * Kept equal to OFFLINE_MIN_CONFIDENCE in services/offline-tagger.ts (a test checks it).
+ * Kept equal to OFFLINE_MIN_CONFIDENCE in tagger/offline.ts (a test checks it).
  */
 export const OFFLINE_DEFAULT_MIN_CONFIDENCE = 25;
 
@@ -98,7 +98,7 @@ export interface Config {
   rateLimitBurst: number;
   /** Take the client address from the last X-Forwarded-For hop (behind your own proxy only). */
   trustProxy: boolean;
-  /** Fault-injection points, for the fault tests only (see services/failpoints.ts). */
+  /** Fault-injection points, for the fault tests only (see platform/failpoints.ts). */
   failpoints: Record<string, string>;
   /** The operators' password; undefined means "generate one at start and print it once". */
   adminPassword: string | undefined;

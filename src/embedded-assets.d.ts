@@ -1,5 +1,5 @@
 // PGlite's assets and the pre-initialised data directory, imported `with { type: "file" }` by
-// src/services/embedded-postgres/snapshot.ts: each imports as its path (a real path from source, a
+// src/database/embedded/snapshot.ts: each imports as its path (a real path from source, a
 // `/$bunfs/...` path inside the compiled executable).
 declare module "*/pglite.wasm" {
   const path: string;

@@ -5,8 +5,8 @@
 import pkg from "../package.json";
 import { backends, ConfigError, loadConfig, secretsOf, type Config } from "./config";
 import { buildService, migrateOnly, StartError, type Role as ServiceRole, type Service } from "./service";
-import { generatePassword } from "./services/admin-auth";
-import { createLogger, type Logger } from "./services/logger";
+import { generatePassword } from "./admin/auth";
+import { createLogger, type Logger } from "./platform/logger";
 
 type Role = ServiceRole;
 

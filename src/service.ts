@@ -10,9 +10,9 @@ import { startWorker, type WorkerClient } from "./consumer/worker-client";
 import { createApp } from "./routes/app";
 import { healthRoutes, type Check } from "./routes/health";
 import { metricsRoutes } from "./routes/metrics";
-import { migrate } from "./services/database";
-import { createLogger, type Logger } from "./services/logger";
-import { serviceMetrics } from "./services/metrics";
+import { migrate } from "./database/database";
+import { createLogger, type Logger } from "./platform/logger";
+import { serviceMetrics } from "./platform/metrics";
 
 export type Role = "all" | "api" | "worker";
 

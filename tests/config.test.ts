@@ -121,7 +121,7 @@ test("parseDurationMs", () => {
 });
 
 test("the offline tagger's own threshold is the default when Imagga is not configured", async () => {
-  const { OFFLINE_MIN_CONFIDENCE } = await import("../src/services/offline-tagger");
+  const { OFFLINE_MIN_CONFIDENCE } = await import("../src/tagger/offline");
   expect(loadConfig({}).vehicleMinConfidence).toBe(OFFLINE_MIN_CONFIDENCE);
   expect(loadConfig({ VEHICLE_MIN_CONFIDENCE: "40" }).vehicleMinConfidence).toBe(40);
   expect(loadConfig({ IMAGGA_API_KEY: "k", IMAGGA_API_SECRET: "s" }).vehicleMinConfidence).toBe(50);

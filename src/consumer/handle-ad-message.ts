@@ -1,15 +1,15 @@
-import type { AdRepository, AdRow, EmailRow, ErrorFacts } from "../services/ad-repository";
-import { decideFromTags, decisionEmail, decisionReason, type DecisionRule } from "../services/decision";
-import { BreakerOpen, type CircuitBreaker } from "../services/circuit-breaker";
-import { describeError, DependencyError, isTransient } from "../services/errors";
-import type { Failpoints } from "../services/failpoints";
-import type { Logger } from "../services/logger";
-import type { ServiceMetrics } from "../services/metrics";
-import type { Mailer } from "../services/mailer";
-import type { AdMessage, Outcome } from "../services/queue";
-import type { ImageStorage } from "../services/storage";
-import type { ImageTagger } from "../services/tagger";
-import { isAdId } from "../services/validation";
+import type { AdRepository, AdRow, EmailRow, ErrorFacts } from "../database/ad-repository";
+import { decideFromTags, decisionEmail, decisionReason, type DecisionRule } from "../domain/decision";
+import { BreakerOpen, type CircuitBreaker } from "../platform/circuit-breaker";
+import { describeError, DependencyError, isTransient } from "../domain/errors";
+import type { Failpoints } from "../platform/failpoints";
+import type { Logger } from "../platform/logger";
+import type { ServiceMetrics } from "../platform/metrics";
+import type { Mailer } from "../mail/mailer";
+import type { AdMessage, Outcome } from "../queue/queue";
+import type { ImageStorage } from "../storage/storage";
+import type { ImageTagger } from "../tagger/tagger";
+import { isAdId } from "../domain/validation";
 
 export interface HandlerDeps {
   repo: AdRepository;

@@ -1,6 +1,6 @@
 /** The messages between the main thread (worker-client.ts) and the worker thread (worker.ts). */
 import type { Config } from "../config";
-import type { MetricsSnapshot } from "../services/metrics";
+import type { MetricsSnapshot } from "../platform/metrics";
 
 export type ToWorker =
   /** `databaseUrl`: where the main thread's database is (the embedded one has no configured URL). */

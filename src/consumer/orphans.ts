@@ -14,8 +14,8 @@
  * object is not an error, and two collectors racing over the same orphan both succeed. When the
  * database lookup fails, nothing in that batch is deleted (doubt keeps the object).
  */
-import type { Logger } from "../services/logger";
-import type { ImageStorage } from "../services/storage";
+import type { Logger } from "../platform/logger";
+import type { ImageStorage } from "../storage/storage";
 
 /** Objects younger than this are never collected. */
 export const DEFAULT_ORPHAN_AGE_MS = 60 * 60 * 1000;

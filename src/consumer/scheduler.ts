@@ -1,9 +1,9 @@
-import type { AdRepository, DispatchMark } from "../services/ad-repository";
-import type { Logger } from "../services/logger";
-import type { ServiceMetrics } from "../services/metrics";
-import type { AdPublisher } from "../services/queue";
+import type { AdRepository, DispatchMark } from "../database/ad-repository";
+import type { Logger } from "../platform/logger";
+import type { ServiceMetrics } from "../platform/metrics";
+import type { AdPublisher } from "../queue/queue";
 import type { HeldLeases } from "./handle-ad-message";
-import type { CircuitBreaker } from "../services/circuit-breaker";
+import type { CircuitBreaker } from "../platform/circuit-breaker";
 
 export interface SchedulerDeps {
   repo: AdRepository;

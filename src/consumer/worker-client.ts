@@ -1,7 +1,7 @@
 /** The main thread's handle on the worker thread (worker.ts): start, readiness, dispatch, metrics, stop. */
 import type { Config } from "../config";
-import type { Logger } from "../services/logger";
-import type { MetricsSnapshot } from "../services/metrics";
+import type { Logger } from "../platform/logger";
+import type { MetricsSnapshot } from "../platform/metrics";
 import type { FromWorker, ToWorker } from "./messages";
 
 export type WorkerClient = ReturnType<typeof startWorker>;

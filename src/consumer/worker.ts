@@ -4,18 +4,18 @@
  * message from the main thread (this file never reads the environment).
  */
 import { buildConsumer, buildDatabase, buildHandlerDeps, buildStorage, buildTagger, newOwnerId, poolSize } from "../compose";
-import type { AdConsumer } from "../services/queue";
+import type { AdConsumer } from "../queue/queue";
 import type { Config } from "../config";
-import { createLogger } from "../services/logger";
-import { serviceMetrics } from "../services/metrics";
+import { createLogger } from "../platform/logger";
+import { serviceMetrics } from "../platform/metrics";
 import type { FromWorker, ToWorker } from "./messages";
 import { secretsOf } from "../config";
 import { hostname } from "node:os";
 import { handleAdMessage, HeldLeases } from "./handle-ad-message";
 import { startScheduler } from "./scheduler";
 import { startOrphanCollector } from "./orphans";
-import type { AdRepository } from "../services/ad-repository";
-import type { Logger } from "../services/logger";
+import type { AdRepository } from "../database/ad-repository";
+import type { Logger } from "../platform/logger";
 
 declare const self: Worker;
 const post = (m: FromWorker) => self.postMessage(m);

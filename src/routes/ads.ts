@@ -1,10 +1,10 @@
 import { withHeaders } from "@elysiajs/openapi";
 import { Elysia, t, type TSchema } from "elysia";
-import type { AdRepository } from "../services/ad-repository";
-import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDeps } from "../services/ads";
-import type { RateLimiter } from "../services/rate-limit";
-import type { ImageStorage } from "../services/storage";
-import { DESCRIPTION_MAX } from "../services/validation";
+import type { AdRepository } from "../database/ad-repository";
+import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDeps } from "../domain/intake";
+import type { RateLimiter } from "../platform/rate-limit";
+import type { ImageStorage } from "../storage/storage";
+import { DESCRIPTION_MAX } from "../domain/validation";
 import { clientAddress } from "./client-address";
 import { AdPage, AdStatus } from "../views/public/ad";
 import { AdGone, NotFoundPage, SubmitResultPage, SubmitSuccess } from "../views/public/messages";

@@ -1,7 +1,7 @@
 import { openapi } from "@elysiajs/openapi";
 import { FormatRegistry } from "@sinclair/typebox";
 import { Elysia } from "elysia";
-import type { Logger } from "../services/logger";
+import type { Logger } from "../platform/logger";
 import { adminRoutes, type AdminDeps } from "./admin";
 import { adRoutes, type AdRoutesDeps } from "./ads";
 import { docsRoutes } from "./docs";

@@ -6,7 +6,7 @@ export type RequestIpSource = { requestIP(r: Request): { address: string } | nul
 /**
  * The address a rate limit is keyed on: the socket's peer, or with `trustProxy` (only behind
  * your own proxy, which appends the address it saw) the last X-Forwarded-For hop.
- * RateLimiter then keys IPv6 by its /64 (see services/rate-limit.ts).
+ * RateLimiter then keys IPv6 by its /64 (see platform/rate-limit.ts).
  */
 export function clientAddress(request: Request, server: RequestIpSource, trustProxy: boolean): string {
   if (trustProxy) {

@@ -1,5 +1,5 @@
-import { DependencyError, InputError } from "../services/errors";
-import type { Logger } from "../services/logger";
+import { DependencyError, InputError } from "../domain/errors";
+import type { Logger } from "../platform/logger";
 import { browserVersion } from "./public";
 
 /** The one error body shape of the API. Messages never echo the client's input. */

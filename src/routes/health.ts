@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { withTimeout } from "../services/timeout";
+import { withTimeout } from "../platform/timeout";
 
 /**
  * A named check. It resolves when healthy (to nothing or "ok"), or to another state name to

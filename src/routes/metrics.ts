@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import type { MetricsSnapshot, ServiceMetrics } from "../services/metrics";
+import type { MetricsSnapshot, ServiceMetrics } from "../platform/metrics";
 
 export interface MetricsDeps {
   metrics: ServiceMetrics;

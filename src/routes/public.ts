@@ -5,7 +5,7 @@
  * `answer` (./answer.ts); nothing here reads another response back.
  */
 import { Elysia } from "elysia";
-import { DESCRIPTION_MAX, EMAIL_MAX, isAdId } from "../services/validation";
+import { DESCRIPTION_MAX, EMAIL_MAX, isAdId } from "../domain/validation";
 import { HomePage } from "../views/public/home";
 import { AdGone, ErrorPage, NotFoundPage, SubmitError, SubmitResultPage } from "../views/public/messages";
 import { htmlAnswer, htmlPlugin, representationOf } from "./answer";

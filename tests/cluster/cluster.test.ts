@@ -16,8 +16,8 @@ import { dependencyRejection } from "../support/expect";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { runChecks } from "../../src/routes/health";
-import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "../../src/services/amqp-queue";
-import { createLogger, silentLogger, type Logger } from "../../src/services/logger";
+import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "../../src/queue/amqp";
+import { createLogger, silentLogger, type Logger } from "../../src/platform/logger";
 import { waitFor } from "../support/stack";
 
 const SCRIPT = join(import.meta.dir, "../infra/rabbitmq-cluster.sh");

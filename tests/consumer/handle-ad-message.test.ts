@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { handleAdMessage, HeldLeases, type HandlerDeps } from "../../src/consumer/handle-ad-message";
-import { AdRepository } from "../../src/services/ad-repository";
-import { CircuitBreaker } from "../../src/services/circuit-breaker";
-import { connectDatabase, migrate, type Sql } from "../../src/services/database";
-import { DependencyError } from "../../src/services/errors";
-import { silentLogger } from "../../src/services/logger";
-import { serviceMetrics } from "../../src/services/metrics";
-import type { ImageStorage } from "../../src/services/storage";
+import { AdRepository } from "../../src/database/ad-repository";
+import { CircuitBreaker } from "../../src/platform/circuit-breaker";
+import { connectDatabase, migrate, type Sql } from "../../src/database/database";
+import { DependencyError } from "../../src/domain/errors";
+import { silentLogger } from "../../src/platform/logger";
+import { serviceMetrics } from "../../src/platform/metrics";
+import type { ImageStorage } from "../../src/storage/storage";
 import { createTestDatabase } from "../support/stack";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -8,15 +8,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildConsumer, buildHandlerDeps } from "../../src/compose";
 import { startScheduler } from "../../src/consumer/scheduler";
-import type { AdPublisher } from "../../src/services/queue";
+import type { AdPublisher } from "../../src/queue/queue";
 import { handleAdMessage, type HandlerDeps } from "../../src/consumer/handle-ad-message";
-import { AmqpPublisher, topology } from "../../src/services/amqp-queue";
-import { silentLogger } from "../../src/services/logger";
-import { serviceMetrics } from "../../src/services/metrics";
+import { AmqpPublisher, topology } from "../../src/queue/amqp";
+import { silentLogger } from "../../src/platform/logger";
+import { serviceMetrics } from "../../src/platform/metrics";
 import { buildTestApp } from "../support/app";
 import { photo } from "../support/fixtures";
 import { adForm, AMQP_URL, queueDepth, startTestStack, waitFor, type StackMode } from "../support/stack";
-import { LocalConsumer } from "../../src/services/local-queue";
+import { LocalConsumer } from "../../src/queue/local";
 
 const MODE = (process.env.PIPELINE_MODE ?? "real") as StackMode;
 

@@ -6,8 +6,8 @@
  * schedule, and their names say so.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { AmqpPublisher } from "../../src/services/amqp-queue";
-import { silentLogger } from "../../src/services/logger";
+import { AmqpPublisher } from "../../src/queue/amqp";
+import { silentLogger } from "../../src/platform/logger";
 import { photo } from "../support/fixtures";
 import { AMQP_URL, S3, waitFor } from "../support/stack";
 import { startTcpProxy } from "../support/tcp-proxy";

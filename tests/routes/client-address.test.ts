@@ -7,9 +7,9 @@ import { describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
 import { adRoutes, type AdRoutesDeps } from "../../src/routes/ads";
 import { clientAddress, requestIsHttps } from "../../src/routes/client-address";
-import { silentLogger } from "../../src/services/logger";
-import { serviceMetrics } from "../../src/services/metrics";
-import { RateLimiter } from "../../src/services/rate-limit";
+import { silentLogger } from "../../src/platform/logger";
+import { serviceMetrics } from "../../src/platform/metrics";
+import { RateLimiter } from "../../src/platform/rate-limit";
 
 const server = (address: string | null) => ({ requestIP: () => (address ? { address } : null) });
 const req = (headers: Record<string, string> = {}, url = "http://localhost/x") => new Request(url, { headers });

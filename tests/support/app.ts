@@ -8,7 +8,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../../src/config";
 import { buildService } from "../../src/service";
-import { silentLogger, type Logger } from "../../src/services/logger";
+import { silentLogger, type Logger } from "../../src/platform/logger";
 
 export const ADMIN_TEST_PASSWORD = "correct horse battery staple";
 

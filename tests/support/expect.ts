@@ -1,5 +1,5 @@
 import { expect } from "bun:test";
-import { DependencyError } from "../../src/services/errors";
+import { DependencyError } from "../../src/domain/errors";
 
 /** The DependencyError a promise rejects with (fails the test if it resolves or throws anything else). */
 export async function dependencyRejection(p: Promise<unknown>): Promise<DependencyError> {

@@ -1,7 +1,7 @@
 import { Html } from "@kitajs/html";
-import type { AdEvent, ProcessingErrorRow } from "../../services/admin-repository";
-import type { AdRow, EmailRow } from "../../services/ad-repository";
-import { defaultCategory } from "../../services/moderation";
+import type { AdEvent, ProcessingErrorRow } from "../../database/admin-repository";
+import type { AdRow, EmailRow } from "../../database/ad-repository";
+import { defaultCategory } from "../../domain/moderation";
 import { ConfidenceBar, CsrfField, EmailDelivery, ResendCell, StateBadge, Time } from "./parts";
 
 export interface DetailProps {

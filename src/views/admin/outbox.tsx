@@ -1,5 +1,5 @@
 import { Html } from "@kitajs/html";
-import type { OutboxRow } from "../../services/admin-repository";
+import type { OutboxRow } from "../../database/admin-repository";
 import { EmailDelivery, ResendCell, Time } from "./parts";
 
 /** Every e-mail the service sent or means to send, newest first; a failed one can be re-sent. */

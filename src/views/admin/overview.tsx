@@ -1,7 +1,7 @@
 import { Html } from "@kitajs/html";
-import type { Overview } from "../../services/admin-repository";
+import type { Overview } from "../../database/admin-repository";
 import { TAB_LABELS } from "./queue";
-import type { AdminTab } from "../../services/admin-repository";
+import type { AdminTab } from "../../database/admin-repository";
 
 function seconds(v: number | null): string {
   if (v === null) return "–";

@@ -1,6 +1,6 @@
 import { Html } from "@kitajs/html";
-import type { EmailRow } from "../../services/ad-repository";
-import type { Tag } from "../../services/tagger";
+import type { EmailRow } from "../../database/ad-repository";
+import type { Tag } from "../../tagger/tagger";
 
 /** "3 min ago" style age. */
 export function age(d: Date, now = Date.now()): string {

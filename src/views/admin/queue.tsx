@@ -1,5 +1,5 @@
 import { Html } from "@kitajs/html";
-import type { AdListRow, AdminTab } from "../../services/admin-repository";
+import type { AdListRow, AdminTab } from "../../database/admin-repository";
 import { CsrfField, Time, StateBadge, TopTags } from "./parts";
 
 export const TAB_LABELS: Record<AdminTab, string> = {

@@ -1,5 +1,5 @@
 import { Html } from "@kitajs/html";
-import type { PublicAd } from "../../services/ads";
+import type { PublicAd } from "../../domain/intake";
 import { PublicPage } from "./shell";
 
 /** How often a pending ad's status fragment asks again. */

@@ -1,0 +1,71 @@
+import { describe, expect, test } from "bun:test";
+import { decideFromTags, decisionEmail, decisionReason } from "../../src/domain/decision";
+
+const rule = { vehicleTag: "vehicle", minConfidence: 50 };
+const tags = (...pairs: Array<[string, number]>) => pairs.map(([name, confidence]) => ({ name, confidence }));
+
+describe("decideFromTags", () => {
+  const cases: Array<{ name: string; tags: ReturnType<typeof tags>; state: string; category: string | null }> = [
+    { name: "vehicle at exactly 50 is accepted (inclusive boundary)", tags: tags(["vehicle", 50], ["car", 40]), state: "accepted", category: "vehicle" },
+    { name: "vehicle at 49.99 is rejected", tags: tags(["vehicle", 49.99], ["car", 90]), state: "rejected", category: null },
+    { name: "no vehicle tag is rejected", tags: tags(["cat", 100], ["pet", 80]), state: "rejected", category: null },
+    { name: "no tags at all is rejected", tags: [], state: "rejected", category: null },
+    { name: "the top tag becomes the category, not the vehicle tag", tags: tags(["vehicle", 61.2], ["car", 100], ["motor vehicle", 96.57]), state: "accepted", category: "car" },
+    { name: "unsorted tags: the maximum is computed, not taken from the first", tags: tags(["vehicle", 70], ["wheel", 20], ["bus", 99.5]), state: "accepted", category: "bus" },
+    { name: "vehicle is itself the top tag", tags: tags(["vehicle", 95], ["car", 80]), state: "accepted", category: "vehicle" },
+    { name: "tag names compare case-insensitively", tags: tags(["Vehicle", 77], ["Truck", 88]), state: "accepted", category: "Truck" },
+    { name: "a non-finite confidence is ignored", tags: tags(["vehicle", NaN], ["car", 90]), state: "rejected", category: null },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const d = decideFromTags(c.tags, rule);
+      expect(d.state).toBe(c.state as never);
+      expect(d.category).toBe(c.category);
+    });
+  }
+
+  test("the configured tag and threshold are used", () => {
+    const r = { vehicleTag: "car", minConfidence: 90 };
+    expect(decideFromTags(tags(["car", 89.9], ["vehicle", 99]), r).state).toBe("rejected");
+    expect(decideFromTags(tags(["car", 90], ["vehicle", 99]), r)).toEqual({ state: "accepted", category: "vehicle", vehicleConfidence: 90 });
+  });
+
+  test("reports the vehicle confidence it decided on", () => {
+    expect(decideFromTags(tags(["vehicle", 12.5]), rule).vehicleConfidence).toBe(12.5);
+    expect(decideFromTags(tags(["cat", 12.5]), rule).vehicleConfidence).toBeNull();
+  });
+});
+
+describe("the human-review band (REVIEW_MIN_CONFIDENCE)", () => {
+  const band = { vehicleTag: "vehicle", minConfidence: 50, reviewMinConfidence: 30 };
+  test("under the acceptance threshold but in the band: held for review", () => {
+    expect(decideFromTags(tags(["vehicle", 30]), band)).toEqual({ state: "review", category: null, vehicleConfidence: 30 });
+    expect(decideFromTags(tags(["vehicle", 49.99]), band).state).toBe("review");
+  });
+  test("the band never changes an acceptance or a clear rejection", () => {
+    expect(decideFromTags(tags(["vehicle", 50], ["car", 90]), band).state).toBe("accepted");
+    expect(decideFromTags(tags(["vehicle", 29.99]), band).state).toBe("rejected");
+    expect(decideFromTags(tags(["cat", 99]), band).state).toBe("rejected");
+  });
+  test("off by default: the brief's rule holds", () => {
+    expect(decideFromTags(tags(["vehicle", 49.99]), rule).state).toBe("rejected");
+  });
+});
+
+describe("what a decision says and sends", () => {
+  const rule = { vehicleTag: "vehicle", minConfidence: 50, reviewMinConfidence: 30 };
+  const ad = { id: "01a2373d-67f4-7475-b38c-41640e2bcab1", email: "p@example.com", description: "A red bus" };
+  test("the reason names the tag, its confidence and the threshold it met or missed", () => {
+    expect(decisionReason(decideFromTags([{ name: "bus", confidence: 90 }, { name: "vehicle", confidence: 72.25 }], rule), rule)).toBe("vehicle 72.3 >= 50");
+    expect(decisionReason(decideFromTags([{ name: "cat", confidence: 90 }], rule), rule)).toBe("no vehicle tag");
+    expect(decisionReason(decideFromTags([{ name: "vehicle", confidence: 40 }], rule), rule)).toBe("vehicle 40.0 in the review band [30, 50)");
+    expect(decisionReason(decideFromTags([{ name: "vehicle", confidence: 10 }], rule), rule)).toBe("vehicle 10.0 < 50");
+  });
+  test("accepted and rejected ads get their e-mail; an ad held for review gets none yet", () => {
+    const accepted = decisionEmail(decideFromTags([{ name: "bus", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule), ad, "https://ads.example");
+    expect(accepted).toMatchObject({ kind: "accepted", to: ad.email, subject: "Your ad was accepted (bus)" });
+    expect(accepted!.text).toContain(`https://ads.example/ads/${ad.id}`);
+    expect(decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, "https://ads.example")).toMatchObject({ kind: "rejected" });
+    expect(decisionEmail(decideFromTags([{ name: "vehicle", confidence: 40 }], rule), ad, "https://ads.example")).toBeNull();
+  });
+});
