@@ -3,6 +3,7 @@
  * thread, which cannot share objects and so builds its own.
  */
 import type { Config } from "./config";
+import type { DecisionRule } from "./domain/decision";
 import { HeldLeases, type HandlerDeps } from "./consumer/handle-ad-message";
 import { CircuitBreaker, DEFAULT_BREAKER } from "./platform/circuit-breaker";
 import type { AdminDeps } from "./routes/admin";
@@ -179,6 +180,11 @@ export function gateTagger(tagger: ImageTagger, limit: number): ImageTagger {
   return { tag: (bytes, contentType) => gate.run(() => tagger.tag(bytes, contentType)) };
 }
 
+/** The acceptance rule, from configuration (VEHICLE_TAG, VEHICLE_MIN_CONFIDENCE, REVIEW_MIN_CONFIDENCE). */
+export function decisionRule(config: Config): DecisionRule {
+  return { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence, reviewMinConfidence: config.reviewMinConfidence };
+}
+
 /** Everything the message handler needs, from configuration and already-built adapters. */
 export function buildHandlerDeps(
   config: Config,
@@ -196,7 +202,7 @@ export function buildHandlerDeps(
     mailer: buildMailer(config, log),
     log,
     metrics,
-    rule: { vehicleTag: config.vehicleTag, minConfidence: config.vehicleMinConfidence, reviewMinConfidence: config.reviewMinConfidence },
+    rule: decisionRule(config),
     publicBaseUrl: config.publicBaseUrl,
     retryDelaysMs: config.retryDelaysMs,
     ...leases,
@@ -230,6 +236,7 @@ export function buildAppDeps(
     maxImageBytes: config.maxImageBytes,
     maxImagePixels: config.maxImagePixels,
     publicBaseUrl: config.publicBaseUrl,
+    defaultLanguage: config.defaultLanguage,
     rateLimiter: config.rateLimitPerMinute > 0 ? new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst) : null,
     trustProxy: config.trustProxy,
     queueDepths: () => parts.publisher.depths(),
@@ -243,15 +250,14 @@ export function buildAdminDeps(
   config: Config,
   parts: { sql: Sql; password: string; storage: ImageStorage; publisher: AdPublisher; log: Logger; metrics: ServiceMetrics },
 ): AdminDeps {
-  const admin = new AdminRepository(parts.sql, config.databaseTimeoutMs);
+  const ads = new AdminRepository(parts.sql, config.databaseTimeoutMs);
   return {
     auth: new AdminAuth(parts.sql, parts.password, config.adminSessionTtlMs, config.databaseTimeoutMs),
-    admin,
+    ads,
     storage: parts.storage,
-    moderation: { admin, publisher: parts.publisher, publicBaseUrl: config.publicBaseUrl, log: parts.log, metrics: parts.metrics },
+    moderation: { ads, publisher: parts.publisher, publicBaseUrl: config.publicBaseUrl, log: parts.log, metrics: parts.metrics },
     log: parts.log,
-    vehicleTag: config.vehicleTag,
-    threshold: config.vehicleMinConfidence,
+    rule: decisionRule(config),
     secureCookies: config.publicBaseUrl.startsWith("https://"),
     trustProxy: config.trustProxy,
     sessionTtlMs: config.adminSessionTtlMs,

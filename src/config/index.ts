@@ -1,12 +1,13 @@
-import { parseFailpoints } from "./platform/failpoints";
-
 /**
  * Configuration: parsed and validated once, from an environment map, at start.
  * Only src/index.ts passes `process.env` in; everything else receives a `Config`.
- * (Over 300 lines because it is one table: every setting, its default, its check and its
- * message, so that every problem is listed at once and the README's table can be checked
- * against one place.)
+ * The value parsers it uses are in ./values.ts.
  */
+import { isLang, type Lang } from "../i18n";
+import { parseFailpoints } from "../platform/failpoints";
+import { amqpUrlList, isUrl, MAX_TIMER_MS, parseDurationMs, queueName, queueType, splitAmqpUrls } from "./values";
+
+export { parseDurationMs, splitAmqpUrls } from "./values";
 
 export interface S3Config {
   endpoint: string;
@@ -51,6 +52,8 @@ export interface MailgunConfig {
 export interface Config {
   port: number;
   publicBaseUrl: string;
+  /** The language of pages, messages and e-mails when neither the person nor their browser chooses one (DEFAULT_LANGUAGE: en or fa). */
+  defaultLanguage: Lang;
   /** Where the embedded defaults keep their data (database, images, lock). */
   dataDir: string;
   /** null: the embedded PostgreSQL (PGlite) under DATA_DIR. */
@@ -113,19 +116,6 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** The longest delay setTimeout honours (longer ones fire at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Parses "250ms", "5s", "2m", "1h" or a bare number of milliseconds. */
-export function parseDurationMs(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "ms"]!);
-}
 
 /** Reads and validates every setting; throws one ConfigError listing all problems. */
 export function loadConfig(env: Env): Config {
@@ -215,6 +205,12 @@ export function loadConfig(env: Env): Config {
   const hasS3 = group(["S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"], "S3_ENDPOINT");
   const hasImagga = group(["IMAGGA_API_KEY", "IMAGGA_API_SECRET"], "IMAGGA_API_KEY");
   const hasMailgun = group(["MAILGUN_API_KEY", "MAILGUN_DOMAIN"], "MAILGUN_API_KEY");
+  const language = (name: string, fallback: Lang): Lang => {
+    const v = env[name]?.trim().toLowerCase();
+    if (!v) return fallback;
+    if (!isLang(v)) problems.push(`${name} must be en or fa`);
+    return isLang(v) ? v : fallback;
+  };
   const optionalUrl = (name: string): string | null => {
     const v = env[name]?.trim();
     if (!v) return null;
@@ -225,6 +221,7 @@ export function loadConfig(env: Env): Config {
   const config: Config = {
     port,
     publicBaseUrl: url("PUBLIC_BASE_URL", `http://localhost:${port}`),
+    defaultLanguage: language("DEFAULT_LANGUAGE", "en"),
     dataDir: str("DATA_DIR", "./data"),
     databaseUrl: optionalUrl("DATABASE_URL"),
     databasePoolSize: int("DATABASE_POOL_SIZE", 10, 1, 1000),
@@ -293,60 +290,6 @@ export function loadConfig(env: Env): Config {
   if (config.mailFrom && /[\r\n]/.test(config.mailFrom)) problems.push("MAIL_FROM must be one line");
   if (problems.length) throw new ConfigError(problems);
   return config;
-}
-
-function isUrl(v: string): boolean {
-  try {
-    const u = new URL(v);
-    return u.protocol.length > 1 && u.host.length > 0;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Splits an AMQP_URL value into node URLs: full `amqp://` or `amqps://` URLs separated by commas
- * (`amqp://u:p@h1:5672,amqp://u:p@h2:5672`). A comma only separates URLs when the next one
- * starts with a scheme, so a comma inside a password needs no escaping.
- */
-export function splitAmqpUrls(text: string): string[] {
-  return text
-    .split(/,(?=\s*amqps?:\/\/)/i)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-/** AMQP_URL: every listed URL must be an amqp(s) URL with a host name; returns the list joined by commas. */
-function amqpUrlList(raw: string | undefined, problems: string[]): string | null {
-  const v = raw?.trim();
-  if (!v) return null;
-  const urls = splitAmqpUrls(v);
-  if (!urls.length || !urls.every(isAmqpUrl) || /^,|,$/.test(v)) {
-    problems.push("AMQP_URL must be an amqp:// or amqps:// URL, or several such URLs separated by commas");
-  }
-  return urls.join(",");
-}
-
-function isAmqpUrl(v: string): boolean {
-  try {
-    const u = new URL(v);
-    return /^amqps?:$/i.test(u.protocol) && /^([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])$/.test(u.hostname);
-  } catch {
-    return false;
-  }
-}
-
-function queueType(raw: string | undefined, problems: string[]): "quorum" | "classic" {
-  const v = raw?.trim().toLowerCase();
-  if (!v) return "quorum";
-  if (v === "quorum" || v === "classic") return v;
-  problems.push("AMQP_QUEUE_TYPE must be quorum or classic");
-  return "quorum";
-}
-
-function queueName(v: string, problems: string[]): string {
-  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(v)) problems.push("AMQP_QUEUE may only hold letters, digits and _ . : -");
-  return v;
 }
 
 /** Values that must never be logged; the logger masks them wherever they appear. */

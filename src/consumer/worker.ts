@@ -4,10 +4,10 @@
  * message from the main thread (this file never reads the environment).
  */
 import { buildConsumer, buildDatabase, buildHandlerDeps, buildStorage, buildTagger, newOwnerId, poolSize } from "../compose";
-import type { AdConsumer } from "../queue/queue";
+import type { AdConsumer, AdPublisher } from "../queue/queue";
 import type { Config } from "../config";
 import { createLogger } from "../platform/logger";
-import { serviceMetrics } from "../platform/metrics";
+import { serviceMetrics, type ServiceMetrics } from "../platform/metrics";
 import type { FromWorker, ToWorker } from "./messages";
 import { secretsOf } from "../config";
 import { hostname } from "node:os";
@@ -85,7 +85,6 @@ async function start(config: Config, databaseUrl: string) {
   if (queue.inMemory) {
     // The queue lived in memory, so at start every piece of outstanding work is undispatched
     // (the data directory's lock guarantees no other process holds any of it).
-    metrics.queueDepth.set(0, { queue: "work" });
     const n = await repo.resetDispatch().catch((err) => (log.warn("could not reset dispatch marks", { err }), 0));
     if (n) log.info("outstanding work from before the start will be dispatched again", { ads: n });
   } else {
@@ -104,9 +103,12 @@ async function start(config: Config, databaseUrl: string) {
   );
   // Images whose row never committed (a crash between the upload and the insert) are deleted after an hour.
   const orphans = startOrphanCollector({ storage, existingIds: (ids) => repo.existingIds(ids), log });
+  // The in-memory queue's depth, for `queue_depth` (RabbitMQ's is asked at scrape time).
+  const depthTimer = queue.inMemory ? setInterval(() => void exportDepth(publisher, metrics), SCHEDULER_EVERY_MS) : null;
   log.info("worker started", { concurrency: config.workerConcurrency, queue: config.amqpUrl ? config.amqpQueue : "in-process", owner });
   return async (timeoutMs: number) => {
     scheduler.stop();
+    if (depthTimer) clearInterval(depthTimer);
     await orphans.stop();
     await queue.stop(timeoutMs);
     // A clean stop is not a crash: hand back what is still held, without counting its start.
@@ -115,6 +117,13 @@ async function start(config: Config, databaseUrl: string) {
     await sql.end({ timeout: 2 });
     log.info("worker stopped");
   };
+}
+
+async function exportDepth(publisher: AdPublisher, metrics: ServiceMetrics): Promise<void> {
+  const d = await publisher.depths().catch(() => null);
+  if (!d) return;
+  metrics.queueDepth.set(d.work, { queue: "work" });
+  metrics.queueDepth.set(d.dead, { queue: "dead" });
 }
 
 /** How often the scheduler looks for due work (and so the worst added delay of a retry). */

@@ -10,6 +10,7 @@
  */
 import type { Sql } from "./database";
 import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
+import { applyTransition } from "./transition";
 import type { AdRow, DecisionRecord, EmailRow, ErrorFacts, NewAd, PublicAdRow } from "../domain/ad";
 
 export type { AdRow, AdState, DecisionRecord, EmailDraft, EmailRow, ErrorFacts, NewAd, PublicAdRow } from "../domain/ad";
@@ -50,8 +51,8 @@ export class AdRepository {
     return this.run(async () => {
       const [row] = await this.sql<AdRow[]>`
         with a as (
-          insert into ads (id, description, email, image_key, image_content_type, image_bytes, dispatch_hold_until)
-          values (${ad.id}, ${ad.description}, ${ad.email}, ${ad.imageKey}, ${ad.imageContentType}, ${ad.imageBytes},
+          insert into ads (id, description, email, image_key, image_content_type, image_bytes, lang, dispatch_hold_until)
+          values (${ad.id}, ${ad.description}, ${ad.email}, ${ad.imageKey}, ${ad.imageContentType}, ${ad.imageBytes}, ${ad.lang},
                   now() + ${holdMs} * interval '1 millisecond')
           returning *
         ), ev as (
@@ -274,44 +275,21 @@ export class AdRepository {
   }
 
   /**
-   * Decides a pending ad in ONE statement: state, category and raw tags in a conditional update,
-   * the history entry and the outgoing e-mail (data-modifying CTEs: one snapshot, all or nothing).
-   * With `leaseMs` the e-mail is created already leased to the caller, who sends it next; with
-   * null it is queued. `won` is false (and nothing changes) when the ad was no longer pending — a
-   * duplicate delivery or an operator got there first.
+   * Decides a pending ad (the shared decision statement, ./transition.ts). With a lease the e-mail
+   * is created already leased to the caller, who sends it next; with null it is queued. `won` is
+   * false (and nothing changes) when the ad was no longer pending — a duplicate delivery or an
+   * operator got there first.
    */
   decideAndClaim(id: string, d: DecisionRecord, lease: { owner: string; ms: number } | null): Promise<{ won: boolean; email: EmailRow | null }> {
     return this.run(async () => {
-      const sql = this.sql;
-      const e = d.email;
-      const claim = lease !== null;
-      const rows = await sql<Array<{ won_id: string } & Partial<EmailRow>>>`
-        with upd as (
-          update ads set state = ${d.state}, category = ${d.category}, tags = ${sql.json(d.tags as never)},
-                 decided_by = ${d.state === "review" ? null : d.actor}, decided_at = ${d.state === "review" ? null : new Date()},
-                 decision_reason = ${d.reason}, updated_at = now(), last_error = null,
-                 lease_owner = null, lease_until = null, processing_starts = 0, held_by = null,
-                 dispatched_at = ${claim ? sql`now()` : null}, dispatch_gen = dispatch_gen + 1
-           where id = ${id} and state = 'pending'
-          returning id
-        ), ev as (
-          insert into ad_events (ad_id, from_state, to_state, actor, reason)
-          select id, 'pending', ${d.state}, ${d.actor}, ${d.reason} from upd
-        ), sup as (
-          update emails set status = 'superseded', lease_until = null
-           where ad_id in (select id from upd) and status in ('queued', 'failed')
-        ), em as (
-          insert into emails (ad_id, kind, to_address, subject, body_text, body_html, status, attempts, lease_until, lease_owner)
-          select id, ${e?.kind ?? "rejected"}, ${e?.to ?? ""}, ${e?.subject ?? ""}, ${e?.text ?? ""}, ${e?.html ?? ""},
-                 ${claim ? "sending" : "queued"}, ${claim ? 1 : 0},
-                 ${claim ? sql`now() + ${lease.ms} * interval '1 millisecond'` : null}, ${claim ? lease.owner : null}
-            from upd where ${e !== null}
-          returning *
-        )
-        select upd.id as won_id, em.* from upd left join em on true`;
-      const row = rows[0];
-      if (!row) return { won: false, email: null };
-      return { won: true, email: row.id ? (row as unknown as EmailRow) : null };
+      const r = await applyTransition(this.sql, {
+        id,
+        from: { state: "pending" },
+        to: { state: d.state, category: d.category, tags: d.tags, actor: d.actor, reason: d.reason },
+        email: d.email,
+        dispatch: lease ? { lease } : "scheduler",
+      });
+      return r ? { won: true, email: r.email } : { won: false, email: null };
     });
   }
 
@@ -401,16 +379,6 @@ export class AdRepository {
         ), err as (${errorInsert(this.sql, adId, error)})
         select count(*) from upd`;
     });
-  }
-
-  /** E-mails about one ad, oldest first. */
-  emailsFor(adId: string): Promise<EmailRow[]> {
-    return this.run(() => this.sql<EmailRow[]>`select * from emails where ad_id = ${adId} order by id`);
-  }
-
-  /** The history of one ad, oldest first. */
-  eventsFor(adId: string): Promise<Array<{ from_state: string | null; to_state: string; actor: string; reason: string | null; created_at: Date }>> {
-    return this.run(() => this.sql`select from_state, to_state, actor, reason, created_at from ad_events where ad_id = ${adId} order by id` as never);
   }
 
   /**

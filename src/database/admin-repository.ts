@@ -1,12 +1,15 @@
 import { markDispatchedSql, type AdRow, type AdState, type DispatchMark, type EmailDraft, type EmailRow } from "./ad-repository";
 import type { Sql } from "./database";
 import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
+import { applyTransition } from "./transition";
 import { DependencyError } from "../domain/errors";
 import { isAdId } from "../domain/validation";
 import type { Tag } from "../tagger/tagger";
 
 /** How often an operator action re-reads an ad that changed under it before giving up (503). */
 const MAX_LOOKS = 5;
+/** How long the scheduler leaves an operator action's work to the action's own publish. */
+const OPERATOR_DISPATCH_HOLD_MS = 10_000;
 const busy = () => new DependencyError("database", "the ad kept changing while the action was applied; try again", true, "conflict");
 
 export const ADMIN_TABS = ["pending", "review", "accepted", "rejected", "failed"] as const;
@@ -134,10 +137,10 @@ export class AdminRepository {
   }
 
   /**
-   * An operator's decision, as one statement guarded by the row version it was based on (`xmin`):
-   * if the worker or another operator changed the ad in between, nothing is written and the ad is
-   * read again. The worker only ever decides a pending ad, so it never overwrites this. Queues the
-   * e-mail when the outcome the poster knows about changes. Returns the previous row, or null if
+   * An operator's decision: the shared decision statement (./transition.ts) guarded by the row
+   * version it was based on (`xmin`): if the worker or another operator changed the ad in between,
+   * nothing is written and the ad is read again. The worker only ever decides a pending ad, so it
+   * never overwrites this. Queues the e-mail when the outcome the poster knows about changes. Returns the previous row, or null if
    * unknown. (No multi-statement transaction: see `withDatabaseErrors`.)
    */
   decide(
@@ -157,28 +160,16 @@ export class AdminRepository {
           const gen = await this.requeueLatestFailedEmail(id, action);
           return { before, changed: false, resent: gen !== null, gen: gen ?? undefined };
         }
-        const e = email(before);
-        // The new e-mail supersedes any older one not yet sent, so the poster never receives a
-        // stale outcome after the current one. The ad's work becomes undispatched until the
-        // operator's publish is confirmed (or the scheduler publishes it).
-        const won = await this.sql<{ id: string; gen: number }[]>`
-          with upd as (
-            update ads set state = ${to.state}, category = ${category}, decided_by = ${action.actor}, decided_at = now(),
-                   decision_reason = ${action.reason}, last_error = null, updated_at = now(),
-                   dispatched_at = null, dispatch_hold_until = now() + interval '10 seconds', dispatch_gen = dispatch_gen + 1
-             where id = ${id} and xmin::text = ${version}
-            returning id, dispatch_gen
-          ), ev as (
-            insert into ad_events (ad_id, from_state, to_state, actor, reason)
-            select id, ${before.state}, ${to.state}, ${action.actor}, ${action.reason} from upd
-          ), sup as (
-            update emails set status = 'superseded' where ad_id in (select id from upd) and status in ('queued', 'failed')
-          ), em as (
-            insert into emails (ad_id, kind, to_address, subject, body_text, body_html)
-            select id, ${e.kind}, ${e.to}, ${e.subject}, ${e.text}, ${e.html} from upd
-          )
-          select id, dispatch_gen as gen from upd`;
-        if (won.length) return { before, changed: true, gen: won[0]!.gen };
+        // The ad's work becomes undispatched until the operator's publish is confirmed (or the
+        // scheduler publishes it once the hold runs out).
+        const won = await applyTransition(this.sql, {
+          id,
+          from: { state: before.state, version },
+          to: { state: to.state, category, actor: action.actor, reason: action.reason },
+          email: email(before),
+          dispatch: { holdMs: OPERATOR_DISPATCH_HOLD_MS },
+        });
+        if (won) return { before, changed: true, gen: won.gen };
       }
       throw busy();
     });
@@ -194,7 +185,7 @@ export class AdminRepository {
           with upd as (
             update ads set state = 'pending', category = null, decided_by = null, decided_at = null, decision_reason = null,
                    attempts = 0, last_error = null, next_attempt_at = now(), updated_at = now(), processing_starts = 0,
-                   dispatched_at = null, dispatch_hold_until = now() + interval '10 seconds', dispatch_gen = dispatch_gen + 1
+                   dispatched_at = null, dispatch_hold_until = now() + (${OPERATOR_DISPATCH_HOLD_MS} * interval '1 millisecond'), dispatch_gen = dispatch_gen + 1
              where id = ${id} and xmin::text = ${ad.version}
             returning id, dispatch_gen
           ), ev as (
@@ -234,7 +225,7 @@ export class AdminRepository {
            and not exists (select 1 from emails n where n.ad_id = e.ad_id and n.id > e.id and n.status <> 'superseded')
         returning ad_id
       ), ad as (
-        update ads set dispatched_at = null, dispatch_hold_until = now() + interval '10 seconds', dispatch_gen = dispatch_gen + 1
+        update ads set dispatched_at = null, dispatch_hold_until = now() + (${OPERATOR_DISPATCH_HOLD_MS} * interval '1 millisecond'), dispatch_gen = dispatch_gen + 1
          where id in (select ad_id from em)
         returning id, state, dispatch_gen
       ), ev as (

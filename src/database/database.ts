@@ -3,6 +3,7 @@ import m001 from "../../sql/001_ads.sql" with { type: "text" };
 import m002 from "../../sql/002_moderation.sql" with { type: "text" };
 import m003 from "../../sql/003_reliability.sql" with { type: "text" };
 import m004 from "../../sql/004_admin_security.sql" with { type: "text" };
+import m005 from "../../sql/005_poster_language.sql" with { type: "text" };
 import { DependencyError } from "../domain/errors";
 import type { Logger } from "../platform/logger";
 import { withTimeout } from "../platform/timeout";
@@ -15,6 +16,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 2, name: "002_moderation", sql: m002 },
   { version: 3, name: "003_reliability", sql: m003 },
   { version: 4, name: "004_admin_security", sql: m004 },
+  { version: 5, name: "005_poster_language", sql: m005 },
 ];
 
 export interface DatabaseOptions {

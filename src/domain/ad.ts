@@ -3,6 +3,7 @@
  * e-mail drafts a decision produces, and the record of a decision. The repositories read and
  * write these; the rule (decision.ts), intake (ads.ts), the handler and moderation use them.
  */
+import type { Lang } from "../i18n";
 import type { Tag } from "../tagger/tagger";
 
 export type AdState = "pending" | "review" | "accepted" | "rejected" | "failed";
@@ -23,6 +24,8 @@ export interface AdRow {
   image_content_type: string;
   image_bytes: number;
   state: AdState;
+  /** The poster's language: every e-mail about the ad is written in it. */
+  lang: Lang;
   category: string | null;
   tags: Tag[] | null;
   decided_by: string | null;
@@ -49,6 +52,7 @@ export interface NewAd {
   imageKey: string;
   imageContentType: string;
   imageBytes: number;
+  lang: Lang;
 }
 
 export interface EmailDraft {

@@ -1,5 +1,5 @@
-import type { EmailDraft } from "../database/ad-repository";
-import { acceptedEmail, rejectedEmail } from "./notifications";
+import type { EmailDraft } from "./ad";
+import { acceptedEmail, rejectedEmail, type Addressee } from "./notifications";
 import type { Tag } from "../tagger/tagger";
 
 export interface DecisionRule {
@@ -51,7 +51,7 @@ export function decisionReason(d: Decision, rule: DecisionRule): string {
 }
 
 /** The e-mail an automatic decision sends the poster: none while an operator reviews the ad. */
-export function decisionEmail(d: Decision, ad: { id: string; email: string; description: string }, publicBaseUrl: string): EmailDraft | null {
+export function decisionEmail(d: Decision, ad: Addressee, publicBaseUrl: string): EmailDraft | null {
   if (d.state === "accepted") return acceptedEmail(ad, d.category, publicBaseUrl);
   if (d.state === "rejected") return rejectedEmail(ad);
   return null;

@@ -20,10 +20,17 @@ export class DependencyError extends Error {
   }
 }
 
-/** Input the client must fix; maps to a 4xx. The message never echoes the input. */
+/**
+ * What is wrong with input the client must fix: it is invalid, names nothing we know, is too
+ * large, or is of a kind we do not take. The HTTP layer maps each kind to its status
+ * (routes/errors.ts); the domain does not speak HTTP.
+ */
+export type InputProblem = "invalid" | "unknown" | "too_large" | "unsupported";
+
+/** Input the client must fix. The message never echoes the input. */
 export class InputError extends Error {
   constructor(
-    readonly status: 400 | 404 | 413 | 415 | 422,
+    readonly problem: InputProblem,
     readonly code: string,
     message: string,
   ) {

@@ -1,4 +1,6 @@
-import type { AdRepository, AdRow, PublicAdRow } from "../database/ad-repository";
+import type { AdRepository } from "../database/ad-repository";
+import type { AdRow, PublicAdRow } from "./ad";
+import type { Lang } from "../i18n";
 import { DependencyError, InputError } from "./errors";
 import type { Failpoints } from "../platform/failpoints";
 import type { Logger } from "../platform/logger";
@@ -23,6 +25,8 @@ export interface SubmitInput {
   description: unknown;
   email: unknown;
   image: Uint8Array | null;
+  /** The poster's language (from the page or the request): the e-mails about this ad use it. */
+  lang: Lang;
 }
 
 export const MESSAGES = {
@@ -47,7 +51,7 @@ export function imageKeyFor(id: string, ext: string): string {
 export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<AdRow> {
   const description = validateDescription(input.description);
   const email = validateEmail(input.email);
-  if (!input.image) throw new InputError(422, "invalid_image", "image is required");
+  if (!input.image) throw new InputError("invalid", "invalid_image", "image is required");
   const kind = validateImage(input.image, deps.maxImageBytes, deps.maxImagePixels);
 
   const id = (deps.newId ?? Bun.randomUUIDv7)();
@@ -56,7 +60,7 @@ export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<Ad
   await deps.storage.put(imageKey, input.image, kind.contentType);
   let row: AdRow;
   try {
-    row = await deps.repo.insert({ id, description, email, imageKey, imageContentType: kind.contentType, imageBytes: input.image.byteLength });
+    row = await deps.repo.insert({ id, description, email, imageKey, imageContentType: kind.contentType, imageBytes: input.image.byteLength, lang: input.lang });
   } catch (err) {
     await deps.storage.delete(imageKey).catch((e) => log.warn("orphan image left after a failed insert", { err: e, key: imageKey }));
     throw err;

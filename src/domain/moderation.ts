@@ -1,13 +1,15 @@
-import type { AdRow } from "../database/ad-repository";
+import type { AdRow } from "./ad";
 import type { AdminRepository } from "../database/admin-repository";
 import { InputError } from "./errors";
+import { t } from "../i18n";
+import { charLength } from "../i18n/text";
 import type { Logger } from "../platform/logger";
 import type { ServiceMetrics } from "../platform/metrics";
 import { acceptedEmail, rejectedEmail } from "./notifications";
 import type { AdPublisher } from "../queue/queue";
 
 export interface ModerationDeps {
-  admin: AdminRepository;
+  ads: AdminRepository;
   publisher: AdPublisher;
   publicBaseUrl: string;
   log: Logger;
@@ -21,15 +23,15 @@ const CATEGORY = /^[\p{L}\p{N} .,'&/()-]{1,60}$/u;
 /** Checks an operator-chosen category (short, printable, one line). */
 export function validateCategory(raw: unknown): string {
   const c = typeof raw === "string" ? raw.trim() : "";
-  if (!CATEGORY.test(c)) throw new InputError(422, "invalid_category", "category must be 1-60 letters, digits or simple punctuation");
+  if (!CATEGORY.test(c)) throw new InputError("invalid", "invalid_category", "category must be 1-60 letters, digits or simple punctuation");
   return c;
 }
 
-/** Checks an operator's reason (it goes into the poster's e-mail). */
-export function validateReason(raw: unknown, fallback: string): string {
+/** Checks an operator's reason (it goes into the poster's e-mail); null when none was given. */
+export function validateReason(raw: unknown): string | null {
   const r = typeof raw === "string" ? raw.trim() : "";
-  if (r.length > 500) throw new InputError(422, "invalid_reason", "reason must be at most 500 characters");
-  return r || fallback;
+  if (charLength(r) > 500) throw new InputError("invalid", "invalid_reason", "reason must be at most 500 characters");
+  return r || null;
 }
 
 /** The category an approval defaults to: the ad's highest-confidence tag. */
@@ -44,7 +46,7 @@ export function defaultCategory(ad: Pick<AdRow, "tags" | "category">): string {
 async function nudge(deps: ModerationDeps, id: string, gen: number | undefined): Promise<void> {
   try {
     await deps.publisher.publishAdSubmitted(id);
-    if (gen !== undefined) await deps.admin.markDispatched([{ id, gen }]).catch(() => {});
+    if (gen !== undefined) await deps.ads.markDispatched([{ id, gen }]).catch(() => {});
   } catch (err) {
     deps.log.warn("publish after an operator action failed; the scheduler will dispatch it", { ad_id: id, err });
   }
@@ -52,10 +54,10 @@ async function nudge(deps: ModerationDeps, id: string, gen: number | undefined):
 
 /** Approves an ad in `category`; e-mails the poster if that changes what they were told. */
 export async function approveAd(deps: ModerationDeps, id: string, category: string, actor: string): Promise<boolean> {
-  const result = await deps.admin.decide(id, { state: "accepted", category }, { actor, reason: `approved as "${category}"` }, (ad) =>
+  const result = await deps.ads.decide(id, { state: "accepted", category }, { actor, reason: `approved as "${category}"` }, (ad) =>
     acceptedEmail(ad, category, deps.publicBaseUrl),
   );
-  if (!result) throw new InputError(404, "not_found", "No ad with this id");
+  if (!result) throw new InputError("unknown", "not_found", "No ad with this id");
   if (result.changed) {
     deps.metrics.decided.inc({ outcome: "accepted", by: "operator" });
     deps.log.info("operator approved an ad", { ad_id: id, actor, from: result.before.state, category });
@@ -64,10 +66,15 @@ export async function approveAd(deps: ModerationDeps, id: string, category: stri
   return result.changed;
 }
 
-/** Rejects an ad; the reason goes into the poster's e-mail. */
-export async function rejectAd(deps: ModerationDeps, id: string, reason: string, actor: string): Promise<boolean> {
-  const result = await deps.admin.decide(id, { state: "rejected" }, { actor, reason }, (ad) => rejectedEmail(ad, reason));
-  if (!result) throw new InputError(404, "not_found", "No ad with this id");
+/**
+ * Rejects an ad; the reason goes into the poster's e-mail. Without one the e-mail says, in the
+ * poster's language, that the photo does not show a vehicle.
+ */
+export async function rejectAd(deps: ModerationDeps, id: string, reason: string | null, actor: string): Promise<boolean> {
+  const result = await deps.ads.decide(id, { state: "rejected" }, { actor, reason: reason ?? t("en").email.operatorRejectReason }, (ad) =>
+    rejectedEmail(ad, reason ?? t(ad.lang).email.operatorRejectReason),
+  );
+  if (!result) throw new InputError("unknown", "not_found", "No ad with this id");
   if (result.changed) {
     deps.metrics.decided.inc({ outcome: "rejected", by: "operator" });
     deps.log.info("operator rejected an ad", { ad_id: id, actor, from: result.before.state });
@@ -78,14 +85,14 @@ export async function rejectAd(deps: ModerationDeps, id: string, reason: string,
 
 /** Sends an ad back to automatic tagging with a fresh retry budget. */
 export async function reprocessAd(deps: ModerationDeps, id: string, actor: string): Promise<void> {
-  const gen = await deps.admin.reprocess(id, { actor, reason: "sent back for tagging" });
-  if (gen === null) throw new InputError(404, "not_found", "No ad with this id");
+  const gen = await deps.ads.reprocess(id, { actor, reason: "sent back for tagging" });
+  if (gen === null) throw new InputError("unknown", "not_found", "No ad with this id");
   deps.log.info("operator re-queued an ad", { ad_id: id, actor });
   await nudge(deps, id, gen);
 }
 
 /** Applies one action to many ads; returns how many changed. Unknown ids are skipped. */
-export async function bulkAction(deps: ModerationDeps, ids: string[], action: BulkAction, reason: string, actor: string): Promise<number> {
+export async function bulkAction(deps: ModerationDeps, ids: string[], action: BulkAction, reason: string | null, actor: string): Promise<number> {
   let changed = 0;
   for (const id of ids) {
     try {
@@ -95,7 +102,7 @@ export async function bulkAction(deps: ModerationDeps, ids: string[], action: Bu
       } else if (action === "reject") {
         if (await rejectAd(deps, id, reason, actor)) changed++;
       } else {
-        const d = await deps.admin.detail(id);
+        const d = await deps.ads.detail(id);
         if (d && (await approveAd(deps, id, defaultCategory(d.ad), actor))) changed++;
       }
     } catch (err) {
@@ -110,7 +117,7 @@ export async function bulkAction(deps: ModerationDeps, ids: string[], action: Bu
  * Returns false when the e-mail is unknown or not failed (a double click changes nothing).
  */
 export async function resendEmail(deps: ModerationDeps, emailId: string, actor: string): Promise<boolean> {
-  const r = await deps.admin.resendEmail(emailId, { actor, reason: "e-mail re-sent by an operator" });
+  const r = await deps.ads.resendEmail(emailId, { actor, reason: "e-mail re-sent by an operator" });
   if (!r) return false;
   deps.log.info("operator re-sent a failed e-mail", { email_id: emailId, ad_id: r.adId, actor });
   await nudge(deps, r.adId, r.gen);

@@ -1,4 +1,15 @@
-import type { EmailDraft } from "../database/ad-repository";
+/**
+ * The e-mails a poster receives, in the language they posted in (the ad's `lang`): subject, plain
+ * text and HTML, from the catalogue (src/i18n). A Persian e-mail is right to left, names the
+ * category in Persian (the stored category stays the tagger's tag) and dates in the Solar Hijri
+ * calendar with Persian digits.
+ */
+import { categoryLabel, dir, t, type Lang } from "../i18n";
+import { formatDate } from "../i18n/format";
+import type { AdRow, EmailDraft } from "./ad";
+
+/** What an e-mail needs to know about its ad. */
+export type Addressee = Pick<AdRow, "id" | "email" | "description" | "lang"> & { created_at?: Date };
 
 /** Escapes text for HTML e-mail bodies (user text is always rendered inert). */
 export function escapeHtml(s: string): string {
@@ -7,35 +18,59 @@ export function escapeHtml(s: string): string {
 
 function excerpt(text: string, max = 80): string {
   const one = text.replace(/\s+/g, " ").trim();
-  return one.length > max ? one.slice(0, max - 1) + "…" : one;
+  const chars = [...one];
+  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : one;
+}
+
+/** The closing lines both e-mails share: the ad's id and, when known, when it was submitted. */
+function footer(ad: Addressee): string[] {
+  const s = t(ad.lang).email;
+  return [s.adIdLabel(ad.id), ...(ad.created_at ? [s.submittedOn(formatDate(ad.lang, ad.created_at))] : [])];
+}
+
+/** The HTML body: the document's direction and language, the poster's text isolated (`<bdi>`), a muted footer. */
+function html(lang: Lang, paragraphs: string[], foot: string[]): string {
+  return (
+    `<div dir="${dir(lang)}" lang="${lang}">` +
+    paragraphs.map((p) => `<p>${p}</p>`).join("") +
+    `<p style="color:#666">${foot.map(escapeHtml).join("<br>")}</p></div>`
+  );
 }
 
 /** The e-mail telling a poster their ad was accepted, with its category and a link to it. */
-export function acceptedEmail(ad: { id: string; email: string; description: string }, category: string, publicBaseUrl: string): EmailDraft {
+export function acceptedEmail(ad: Addressee, category: string, publicBaseUrl: string): EmailDraft {
+  const s = t(ad.lang).email;
   const link = `${publicBaseUrl}/ads/${ad.id}`;
   const quote = excerpt(ad.description);
+  const label = excerpt(categoryLabel(ad.lang, category), 40);
+  const foot = footer(ad);
   return {
     kind: "accepted",
     to: ad.email,
-    subject: `Your ad was accepted (${excerpt(category, 40)})`,
-    text: `Good news: your ad "${quote}" was accepted in the category "${category}".\n\nSee it here: ${link}\n\nAd ID: ${ad.id}\n`,
-    html:
-      `<p>Good news: your ad &ldquo;${escapeHtml(quote)}&rdquo; was accepted in the category <strong>${escapeHtml(category)}</strong>.</p>` +
-      `<p><a href="${escapeHtml(link)}">See your ad</a></p><p style="color:#666">Ad ID: ${escapeHtml(ad.id)}</p>`,
+    subject: s.acceptedSubject(label),
+    text: `${s.acceptedLead(quote, label)}\n\n${s.seeYourAd}: ${link}\n\n${foot.join("\n")}\n`,
+    html: html(
+      ad.lang,
+      [s.acceptedLead(`<bdi>${escapeHtml(quote)}</bdi>`, `<strong>${escapeHtml(label)}</strong>`), `<a href="${escapeHtml(link)}" dir="ltr">${escapeHtml(s.seeYourAd)}</a>`],
+      foot,
+    ),
   };
 }
 
-/** The e-mail telling a poster their ad was not approved. */
-export function rejectedEmail(ad: { id: string; email: string; description: string }, reason?: string): EmailDraft {
+/**
+ * The e-mail telling a poster their ad was not approved. Without a reason, the rule's own (no
+ * vehicle found) in the poster's language.
+ */
+export function rejectedEmail(ad: Addressee, reason?: string): EmailDraft {
+  const s = t(ad.lang).email;
   const quote = excerpt(ad.description);
-  const why = reason ?? "We could not find a vehicle in the photo.";
+  const why = reason ?? s.defaultRejectReason;
+  const foot = footer(ad);
   return {
     kind: "rejected",
     to: ad.email,
-    subject: "Your ad was not approved",
-    text: `Sorry: your ad "${quote}" was not approved. ${why}\n\nAd ID: ${ad.id}\n`,
-    html:
-      `<p>Sorry: your ad &ldquo;${escapeHtml(quote)}&rdquo; was not approved. ${escapeHtml(why)}</p>` +
-      `<p style="color:#666">Ad ID: ${escapeHtml(ad.id)}</p>`,
+    subject: s.rejectedSubject,
+    text: `${s.rejectedLead(quote, why)}\n\n${foot.join("\n")}\n`,
+    html: html(ad.lang, [s.rejectedLead(`<bdi>${escapeHtml(quote)}</bdi>`, escapeHtml(why))], foot),
   };
 }

@@ -16,7 +16,7 @@ export class LocalConsumer implements AdConsumer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private stopping = false;
-  deadLettered = 0;
+  private deadLettered = 0;
   readonly inMemory = true;
   onStateChange: (attached: boolean) => void = () => {};
   /** Never called: this queue cannot be lost without the process. */
@@ -33,9 +33,17 @@ export class LocalConsumer implements AdConsumer {
     this.onStateChange(true);
   }
 
-  /** Publishing into this queue is handing it the id (the scheduler runs in the same thread). */
+  /**
+   * Publishing into this queue is handing it the id (the scheduler runs in the same thread); its
+   * depths are the messages waiting here and those dead-lettered since the start.
+   */
   publisher(): AdPublisher {
-    return { publishAdSubmitted: async (id) => this.dispatch(id), ping: async () => {}, depths: async () => null, close: async () => {} };
+    return {
+      publishAdSubmitted: async (id) => this.dispatch(id),
+      ping: async () => {},
+      depths: async () => ({ work: this.ready.length, dead: this.deadLettered }),
+      close: async () => {},
+    };
   }
 
   /** Queues an ad id (from intake, an operator action or the scheduler). */
@@ -44,11 +52,6 @@ export class LocalConsumer implements AdConsumer {
     this.known.add(adId);
     this.ready.push({ adId, retries });
     this.pump();
-  }
-
-  /** Messages waiting (for metrics). */
-  get depth(): number {
-    return this.ready.length;
   }
 
   private pump(): void {
@@ -113,7 +116,7 @@ export class LocalPublisher implements AdPublisher {
     if (!this.sink) throw new Error("the worker thread is not running");
   }
 
-  /** There is no broker to ask; the worker thread's metrics carry the in-memory depth. */
+  /** There is no broker to ask: the worker thread owns the queue and exports its depth as `queue_depth`. */
   async depths(): Promise<{ work: number; dead: number } | null> {
     return null;
   }

@@ -1,4 +1,6 @@
 import { withHeaders } from "@elysiajs/openapi";
+import type { Lang } from "../i18n";
+import { requestLang } from "./lang";
 import { Elysia, t, type TSchema } from "elysia";
 import type { AdRepository } from "../database/ad-repository";
 import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDeps } from "../domain/intake";
@@ -74,6 +76,8 @@ export interface AdRoutesDeps extends IntakeDeps {
   rateLimiter: RateLimiter | null;
   /** Take the client address from X-Forwarded-For's last hop. */
   trustProxy: boolean;
+  /** DEFAULT_LANGUAGE: when neither the person nor their browser chooses one. */
+  defaultLanguage: Lang;
 }
 
 /** The public ad API: submit, status, image. */
@@ -101,7 +105,7 @@ export function adRoutes(deps: AdRoutesDeps) {
       async ({ body, request, set }) => {
         const image = body.image instanceof Blob ? new Uint8Array(await body.image.arrayBuffer()) : null;
         const log = deps.log.child({ request_id: set.headers["x-request-id"] });
-        const row = await submitAd({ ...deps, log }, { description: body.description, email: body.email, image });
+        const row = await submitAd({ ...deps, log }, { description: body.description, email: body.email, image, lang: requestLang(request, deps.defaultLanguage) });
         set.status = 201;
         set.headers.location = `/ads/${row.id}`;
         const registered = { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };

@@ -1,4 +1,4 @@
-import { DependencyError, InputError } from "../domain/errors";
+import { DependencyError, InputError, type InputProblem } from "../domain/errors";
 import type { Logger } from "../platform/logger";
 import { browserVersion } from "./public";
 
@@ -11,6 +11,9 @@ export function errorBody(code: string, message: string) {
 export function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
   return Response.json(errorBody(code, message), { status, headers });
 }
+
+/** The HTTP status of each kind of input problem. */
+const INPUT_STATUS: Record<InputProblem, number> = { invalid: 422, unknown: 404, too_large: 413, unsupported: 415 };
 
 const FIELDS = new Set(["description", "email", "image"]);
 
@@ -27,7 +30,7 @@ export interface ApiError {
  * 503 naming the dependency; Elysia's own codes → 400/404/413/415/422; the rest → 500.
  */
 export function apiError(code: string | number, error: unknown, log: Logger): ApiError {
-  if (error instanceof InputError) return { status: error.status, code: error.code, message: error.message };
+  if (error instanceof InputError) return { status: INPUT_STATUS[error.problem], code: error.code, message: error.message };
   if (error instanceof DependencyError) {
     log.error("dependency failure", { dependency: error.dependency, err: error });
     return { status: 503, code: `${error.dependency}_unavailable`, message: `The ${error.dependency} is unavailable; try again shortly`, headers: { "retry-after": "5" } };

@@ -13,6 +13,7 @@ import { silentLogger } from "../../src/platform/logger";
 import { serviceMetrics } from "../../src/platform/metrics";
 import type { ImageStorage } from "../../src/storage/storage";
 import { createTestDatabase } from "../support/stack";
+import { emailsOf } from "../support/rows";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let sql: Sql;
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 async function newAd(description = "A red car") {
   const id = Bun.randomUUIDv7();
-  await repo.insert({ id, description, email: "p@example.com", imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10 });
+  await repo.insert({ id, description, email: "p@example.com", imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10, lang: "en" });
   return id;
 }
 
@@ -87,7 +88,7 @@ describe("handleAdMessage", () => {
     const d = deps({ repo: flaky });
     expect(await handleAdMessage(d, { adId: id, retries: 0 })).toEqual({ kind: "done" });
     expect(d.sends).toEqual([id]);
-    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "sent", provider_id: "<1@mg>" });
+    expect((await emailsOf(sql, id))[0]).toMatchObject({ status: "sent", provider_id: "<1@mg>" });
     // Redeliveries change nothing.
     await handleAdMessage(d, { adId: id, retries: 0 });
     await handleAdMessage(deps(), { adId: id, retries: 0 });

@@ -17,6 +17,7 @@ import { buildTestApp } from "../support/app";
 import { photo } from "../support/fixtures";
 import { adForm, AMQP_URL, queueDepth, startTestStack, waitFor, type StackMode } from "../support/stack";
 import { LocalConsumer } from "../../src/queue/local";
+import { emailsOf, eventsOf } from "../support/rows";
 
 const MODE = (process.env.PIPELINE_MODE ?? "real") as StackMode;
 
@@ -68,7 +69,7 @@ async function redeliver(id: string) {
 
 /** Messages still waiting (0 for the in-process queue once idle). */
 async function backlog(): Promise<number> {
-  return consumer instanceof LocalConsumer ? consumer.depth : queueDepth(stack.queue);
+  return consumer instanceof LocalConsumer ? (await consumer.publisher().depths())!.work : queueDepth(stack.queue);
 }
 
 async function submit(file: string, description = `Ad for ${file}`, email = "poster@example.com"): Promise<string> {
@@ -109,7 +110,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.to).toBe("poster@example.com");
     expect(mails[0]!.text).toContain(`http://ads.example.test/ads/${id}`);
-    expect(mails[0]!.text).toContain('"car"');
+    expect(mails[0]!.text).toContain('“car”');
 
     const img = await t.app.handle(new Request(`http://localhost/ads/${id}/image`));
     expect(img.status).toBe(200);
@@ -118,7 +119,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
 
     const row = await t.repo.get(id);
     expect(row!.tags!.find((x) => x.name === "vehicle")?.confidence).toBe(61.2);
-    const [email] = await t.repo.emailsFor(id);
+    const [email] = await emailsOf(t.sql, id);
     expect(email).toMatchObject({ status: "sent", kind: "accepted", provider_id: mails[0]!.id });
     console.log(`submit → decision → e-mail latency with the doubles: ${latency.toFixed(0)} ms`);
   });
@@ -152,9 +153,9 @@ describe(`the pipeline (${MODE} backends)`, () => {
     await waitFor(async () => (await backlog()) === 0);
     await Bun.sleep(300);
     expect(stack.mailgun.forAd(id)).toHaveLength(1);
-    const events = await t.repo.eventsFor(id);
+    const events = await eventsOf(t.sql, id);
     expect(events.filter((e) => e.to_state === "accepted")).toHaveLength(1);
-    expect(await t.repo.emailsFor(id)).toHaveLength(1);
+    expect(await emailsOf(t.sql, id)).toHaveLength(1);
   });
 
   test("compressed schedule (RETRY_DELAYS 200ms,400ms,800ms; scheduler pass 100 ms): Imagga answering 429 twice: retried with backoff, then accepted; attempts recorded", async () => {
@@ -173,7 +174,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
     await decided(id);
     await emailed(id);
     expect(stack.imagga.calls.length - callsBefore).toBe(1);
-    const [email] = await t.repo.emailsFor(id);
+    const [email] = await emailsOf(t.sql, id);
     expect(email).toMatchObject({ status: "sent", attempts: 2 });
     expect(stack.mailgun.forAd(id)).toHaveLength(1);
   });
@@ -186,7 +187,7 @@ describe(`the pipeline (${MODE} backends)`, () => {
     expect(failed).toMatchObject({ state: "failed", attempts: stack.config.retryDelaysMs.length + 1 });
     expect(failed!.last_error).toContain("500");
     expect(await status(bad)).toMatchObject({ state: "pending" });
-    if (consumer instanceof LocalConsumer) expect(consumer.deadLettered).toBeGreaterThanOrEqual(1);
+    if (consumer instanceof LocalConsumer) expect((await consumer.publisher().depths())!.dead).toBeGreaterThanOrEqual(1);
     else expect(await waitFor(async () => (await queueDepth(topology(stack.queue).dead)) >= 1)).toBe(true);
     const good = await submit("vehicle-car-rear.jpg");
     expect(await decided(good)).toMatchObject({ state: "accepted" });

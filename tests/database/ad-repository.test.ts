@@ -8,6 +8,7 @@ import { DependencyError } from "../../src/domain/errors";
 import { silentLogger } from "../../src/platform/logger";
 import { rejectedEmail } from "../../src/domain/notifications";
 import { createTestDatabase } from "../support/stack";
+import { emailsOf, eventsOf } from "../support/rows";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let sql: Sql;
@@ -26,7 +27,7 @@ afterAll(async () => {
 
 async function newAd() {
   const id = Bun.randomUUIDv7();
-  await repo.insert({ id, description: "A red car", email: "p@example.com", imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10 });
+  await repo.insert({ id, description: "A red car", email: "p@example.com", imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10, lang: "en" });
   return id;
 }
 
@@ -36,7 +37,7 @@ const decision = (state: "accepted" | "rejected", id: string) => ({
   tags: [{ name: "car", confidence: 99 }],
   actor: "auto",
   reason: "test",
-  email: rejectedEmail({ id, email: "p@example.com", description: "A red car" }),
+  email: rejectedEmail({ id, email: "p@example.com", description: "A red car", lang: "en" }),
 });
 
 describe("migrations", () => {
@@ -60,7 +61,7 @@ describe("AdRepository", () => {
     const id = await newAd();
     const ad = await repo.get(id);
     expect(ad).toMatchObject({ id, state: "pending", attempts: 0, category: null });
-    expect((await repo.eventsFor(id)).map((e) => [e.from_state, e.to_state, e.actor])).toEqual([[null, "pending", "poster"]]);
+    expect((await eventsOf(sql, id)).map((e) => [e.from_state, e.to_state, e.actor])).toEqual([[null, "pending", "poster"]]);
   });
 
   test("a decision is recorded once: the second conditional update changes nothing", async () => {
@@ -70,8 +71,8 @@ describe("AdRepository", () => {
     const ad = await repo.get(id);
     expect(ad).toMatchObject({ state: "accepted", category: "car", decided_by: "auto" });
     expect(ad!.tags).toEqual([{ name: "car", confidence: 99 }]);
-    expect(await repo.emailsFor(id)).toHaveLength(1);
-    expect((await repo.eventsFor(id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
+    expect(await emailsOf(sql, id)).toHaveLength(1);
+    expect((await eventsOf(sql, id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
   });
 
   test("decideAndClaim: one statement decides, audits and returns the e-mail already leased to the caller", async () => {
@@ -82,8 +83,8 @@ describe("AdRepository", () => {
     expect(await repo.claimEmails(id, "w2", 60_000)).toEqual([]); // leased to the first caller
     const again = await repo.decideAndClaim(id, decision("rejected", id), { owner: "w2", ms: 60_000 });
     expect(again).toEqual({ won: false, email: null });
-    expect((await repo.eventsFor(id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
-    expect(await repo.emailsFor(id)).toHaveLength(1);
+    expect((await eventsOf(sql, id)).map((e) => e.to_state)).toEqual(["pending", "accepted"]);
+    expect(await emailsOf(sql, id)).toHaveLength(1);
     // Held for review: decided, no e-mail.
     const held = await newAd();
     expect(await repo.decideAndClaim(held, { ...decision("accepted", held), state: "review", category: null, email: null }, { owner: "w1", ms: 60_000 })).toEqual({ won: true, email: null });
@@ -94,7 +95,7 @@ describe("AdRepository", () => {
     const id = await newAd();
     const results = await Promise.all([1, 2, 3, 4].map(() => repo.decideAndClaim(id, decision("rejected", id), null).then((r) => r.won)));
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await repo.emailsFor(id)).toHaveLength(1);
+    expect(await emailsOf(sql, id)).toHaveLength(1);
   });
 
   test("e-mails are leased: a second claim gets nothing; only the lease holder records the send", async () => {
@@ -106,7 +107,7 @@ describe("AdRepository", () => {
     expect(await repo.markEmailSent(first!.id, "w2", "<y@mg>")).toBe(false); // not w2's lease
     expect(await repo.markEmailSent(first!.id, "w1", "<x@mg>")).toBe(true);
     expect(await repo.claimEmails(id, "w2", 60_000)).toEqual([]);
-    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "sent", provider_id: "<x@mg>" });
+    expect((await emailsOf(sql, id))[0]).toMatchObject({ status: "sent", provider_id: "<x@mg>" });
   });
 
   test("an expired e-mail lease (a sender that died) is reaped, queued again and its ad made due for dispatch", async () => {
@@ -116,7 +117,7 @@ describe("AdRepository", () => {
     await repo.claimEmails(id, "dead", 1);
     await Bun.sleep(20);
     expect(await repo.reapExpired()).toBeGreaterThanOrEqual(1);
-    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "queued", lease_owner: null });
+    expect((await emailsOf(sql, id))[0]).toMatchObject({ status: "queued", lease_owner: null });
     expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).toContain(id);
     const again = await repo.claimEmails(id, "w2", 60_000);
     expect(again).toHaveLength(1);
@@ -188,7 +189,7 @@ describe("AdRepository", () => {
     expect(r!.changed).toBe(true);
     const claimed = await repo.claimEmails(id, "w1", 60_000);
     expect(claimed.map((e) => e.subject)).toEqual(["rejected"]);
-    expect((await repo.emailsFor(id)).map((e) => [e.subject, e.status])).toEqual([["accepted", "superseded"], ["rejected", "sending"]]);
+    expect((await emailsOf(sql, id)).map((e) => [e.subject, e.status])).toEqual([["accepted", "superseded"], ["rejected", "sending"]]);
 
     // An older e-mail being sent right now holds back the newer one until it is recorded.
     const other = await newAd();
@@ -205,16 +206,16 @@ describe("AdRepository", () => {
     await repo.decideAndClaim(id, decision("rejected", id), null);
     const [e] = await repo.claimEmails(id, "w1", 60_000);
     await repo.markEmailError(e!.id, id, "w1", { provider: "mailer", reason: "http_400", transient: false, message: "bad" }, true, 0);
-    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "failed" });
+    expect((await emailsOf(sql, id))[0]).toMatchObject({ status: "failed" });
     expect(await admin.resendEmail("999999999", { actor: "op", reason: "x" })).toBeNull();
     const r = await admin.resendEmail(e!.id, { actor: "op", reason: "resend" });
     expect(r?.adId).toBe(id);
-    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "queued", attempts: 0 });
+    expect((await emailsOf(sql, id))[0]).toMatchObject({ status: "queued", attempts: 0 });
     expect(await admin.resendEmail(e!.id, { actor: "op", reason: "again" })).toBeNull(); // not failed any more
     expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).not.toContain(id); // held for the operator's own publish…
     await sql`update ads set dispatch_hold_until = null where id = ${id}`;
     expect((await repo.claimDue(1000, 10_000)).map((d) => d.id)).toContain(id); // …then the scheduler's
-    expect((await repo.eventsFor(id)).some((ev) => ev.actor === "op" && ev.reason === "resend")).toBe(true);
+    expect((await eventsOf(sql, id)).some((ev) => ev.actor === "op" && ev.reason === "resend")).toBe(true);
   });
 
   test("a database that is down surfaces as a transient DependencyError", async () => {
@@ -299,7 +300,7 @@ describe("operator actions (AdminRepository)", () => {
       expect(result?.before.state).toBe("accepted");
       const events = await sql`select from_state, to_state, actor from ad_events where ad_id = ${id} and actor = 'operator'`;
       expect(events.map((e) => `${e.from_state}>${e.to_state}`)).toEqual(["accepted>rejected"]);
-      expect((await repo.emailsFor(id)).length).toBe(1);
+      expect((await emailsOf(sql, id)).length).toBe(1);
     } finally {
       await one.end();
     }

@@ -13,6 +13,7 @@ import { connectDatabase, migrate, MIGRATIONS, type Sql } from "../../src/databa
 import { DataDirLockedError, startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/database/embedded";
 import { acquireLock } from "../../src/database/embedded/data-dir-lock";
 import { rejectedEmail } from "../../src/domain/notifications";
+import { emailsOf } from "../support/rows";
 
 const root = mkdtempSync(join(tmpdir(), "embedded-pg-test-"));
 const dir = join(root, "pg");
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 async function newAd(r = repo) {
   const id = Bun.randomUUIDv7();
-  await r.insert({ id, description: "A red car", email: "p@example.com", imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10 });
+  await r.insert({ id, description: "A red car", email: "p@example.com", imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10, lang: "en" });
   return id;
 }
 const decision = (id: string) => ({
@@ -42,7 +43,7 @@ const decision = (id: string) => ({
   tags: [{ name: "tree", confidence: 99 }],
   actor: "auto",
   reason: "test",
-  email: rejectedEmail({ id, email: "p@example.com", description: "A red car" }),
+  email: rejectedEmail({ id, email: "p@example.com", description: "A red car", lang: "en" }),
 });
 
 /** A child process that is alive for the duration of `fn`, and the PID of one that has exited. */
@@ -80,7 +81,7 @@ describe("the app's SQL on PGlite", () => {
     expect(claimed).toHaveLength(1);
     expect(await repo.claimEmails(id, "w2", 60_000)).toHaveLength(0); // leased
     expect(await repo.markEmailSent(claimed[0]!.id, "w1", "provider-1")).toBe(true);
-    expect((await repo.emailsFor(id))[0]).toMatchObject({ status: "sent", provider_id: "provider-1" });
+    expect((await emailsOf(sql, id))[0]).toMatchObject({ status: "sent", provider_id: "provider-1" });
 
     const due = await newAd();
     await sql`update ads set dispatch_hold_until = null where id = ${due}`;
@@ -90,7 +91,7 @@ describe("the app's SQL on PGlite", () => {
 
   test("constraint violations keep their SQLSTATE", async () => {
     const id = await newAd();
-    const err = await repo.insert({ id, description: "x", email: "p@example.com", imageKey: "k", imageContentType: "image/jpeg", imageBytes: 1 }).catch((e) => e);
+    const err = await repo.insert({ id, description: "x", email: "p@example.com", imageKey: "k", imageContentType: "image/jpeg", imageBytes: 1, lang: "en" }).catch((e) => e);
     expect(err.cause?.code ?? err.code).toBe("23505");
   });
 });

@@ -54,7 +54,7 @@ describe("the human-review band (REVIEW_MIN_CONFIDENCE)", () => {
 
 describe("what a decision says and sends", () => {
   const rule = { vehicleTag: "vehicle", minConfidence: 50, reviewMinConfidence: 30 };
-  const ad = { id: "01a2373d-67f4-7475-b38c-41640e2bcab1", email: "p@example.com", description: "A red bus" };
+  const ad = { id: "01a2373d-67f4-7475-b38c-41640e2bcab1", email: "p@example.com", description: "A red bus", lang: "en" as const };
   test("the reason names the tag, its confidence and the threshold it met or missed", () => {
     expect(decisionReason(decideFromTags([{ name: "bus", confidence: 90 }, { name: "vehicle", confidence: 72.25 }], rule), rule)).toBe("vehicle 72.3 >= 50");
     expect(decisionReason(decideFromTags([{ name: "cat", confidence: 90 }], rule), rule)).toBe("no vehicle tag");
@@ -67,5 +67,23 @@ describe("what a decision says and sends", () => {
     expect(accepted!.text).toContain(`https://ads.example/ads/${ad.id}`);
     expect(decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, "https://ads.example")).toMatchObject({ kind: "rejected" });
     expect(decisionEmail(decideFromTags([{ name: "vehicle", confidence: 40 }], rule), ad, "https://ads.example")).toBeNull();
+  });
+  test("a Persian poster's e-mail is Persian: translated category, Solar Hijri date, right to left, the text isolated", () => {
+    const fa = { ...ad, description: "پژو 206 <b>تمیز</b>", lang: "fa" as const, created_at: new Date("2026-12-02T12:30:00Z") };
+    const accepted = decisionEmail(decideFromTags([{ name: "car", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule), fa, "https://ads.example")!;
+    expect(accepted.subject).toBe("آگهی شما تأیید شد (خودرو)");
+    expect(accepted.text).toContain("«پژو 206 <b>تمیز</b>»");
+    expect(accepted.text).toContain("۱۴۰۵"); // 2 December 2026 is 11 Azar 1405
+    expect(accepted.text).toContain("آذر");
+    expect(accepted.text).not.toContain("accepted");
+    expect(accepted.html.startsWith('<div dir="rtl" lang="fa">')).toBe(true);
+    expect(accepted.html).toContain("<bdi>پژو 206 &lt;b&gt;تمیز&lt;/b&gt;</bdi>");
+    const rejected = decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), fa, "https://ads.example")!;
+    expect(rejected.subject).toBe("آگهی شما تأیید نشد");
+    expect(rejected.text).toContain("وسیله نقلیه");
+    // The English e-mail is unchanged in substance, and left to right.
+    const en = decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, "https://ads.example")!;
+    expect(en.text).toContain("We could not find a vehicle in the photo.");
+    expect(en.html.startsWith('<div dir="ltr" lang="en">')).toBe(true);
   });
 });

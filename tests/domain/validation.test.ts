@@ -35,11 +35,11 @@ describe("sniffImage", () => {
 describe("validateImage", () => {
   test("415 for a script, whatever it is called", () => {
     const e = inputError(() => validateImage(text("#!/bin/sh\nrm -rf /"), 1000));
-    expect([e.status, e.code]).toEqual([415, "unsupported_image"]);
+    expect([e.problem, e.code]).toEqual(["unsupported", "unsupported_image"]);
   });
   test("413 over the cap, accepted at the cap", () => {
     const jpeg = photo("vehicle-bus.jpg");
-    expect(inputError(() => validateImage(jpeg, jpeg.length - 1)).status).toBe(413);
+    expect(inputError(() => validateImage(jpeg, jpeg.length - 1)).problem).toBe("too_large");
     expect(validateImage(jpeg, jpeg.length)).toMatchObject({ ext: "jpg", width: 546, height: 413 });
   });
   test("422 for a structurally broken image, a polyglot or a pixel bomb; 415 for an unknown format", () => {
@@ -50,7 +50,7 @@ describe("validateImage", () => {
     expect(validateImage(jpeg, 1e7, 546 * 413).width).toBe(546);
   });
   test("422 for an empty file", () => {
-    expect(inputError(() => validateImage(new Uint8Array(), 100)).status).toBe(422);
+    expect(inputError(() => validateImage(new Uint8Array(), 100)).problem).toBe("invalid");
   });
 });
 
@@ -71,7 +71,7 @@ describe("validateEmail", () => {
     ["empty", "   "],
   ])("refuses %s", (_name, e) => {
     const err = inputError(() => validateEmail(e));
-    expect([err.status, err.code]).toEqual([422, "invalid_email"]);
+    expect([err.problem, err.code]).toEqual(["invalid", "invalid_email"]);
     if (e.trim()) expect(err.message).not.toContain(e.trim());
   });
   test("refuses a non-string", () => {
@@ -84,7 +84,7 @@ describe("validateDescription", () => {
   test("1 and 5000 characters are fine; 0 and 5001 are not", () => {
     expect(validateDescription("x")).toBe("x");
     expect(validateDescription("é".repeat(5000)).length).toBe(5000);
-    expect(inputError(() => validateDescription("   ")).status).toBe(422);
+    expect(inputError(() => validateDescription("   ")).problem).toBe("invalid");
     expect(inputError(() => validateDescription("x".repeat(5001))).code).toBe("invalid_description");
   });
   test("counts characters, not UTF-16 units", () => {

@@ -245,15 +245,24 @@ describe("T7 transient", () => {
 });
 
 describe("T8 SIGTERM under load", () => {
+  // What a graceful stop can promise: every request the server had already received completes.
+  // A connection the kernel accepted in the last instant, whose request head the server had not
+  // read yet, is closed by Bun's `server.stop(false)` (it counts as idle) and its client sees a
+  // reset — as with any server closing its listener (scripts/repro-stop-reset.ts shows it). So
+  // requests sent within RACE_MS of the signal may be refused or reset; every earlier one must
+  // get its 201.
+  const RACE_MS = 50;
   test("defaults: in-flight requests all complete, exit 0 within the grace period, nothing lost after restart", async () => {
     stack.imagga.faults.delayMs = 400;
     // Every submission takes ≥300 ms, so many are in flight when the signal lands.
     const svc = await stack.start([], { FAILPOINTS: "intake.after-commit=delay:300" });
     const ids: string[] = [];
-    const errors: string[] = [];
+    const errors: Array<{ code: string; sentAt: number }> = [];
     let stop = false;
+    let signalAt = Infinity;
     const client = async () => {
       while (!stop) {
+        const sentAt = performance.now();
         try {
           const res = await fetch(`${svc.url}/ads`, {
             method: "POST",
@@ -261,11 +270,11 @@ describe("T8 SIGTERM under load", () => {
             body: (await import("../support/stack")).adForm({ description: "load", email: "l@example.com", image: photo("vehicle-bus.jpg") }),
           });
           if (res.status === 201) ids.push(((await res.json()) as { id: string }).id);
-          else errors.push(`status ${res.status}`);
+          else errors.push({ code: `status ${res.status}`, sentAt });
         } catch (e) {
           const code = (e as { code?: string }).code ?? (e as Error).message;
           // Refused: the listener is already closed (a new request, not an in-flight one).
-          if (code !== "ConnectionRefused" && !/refused/i.test(code)) errors.push(code);
+          if (code !== "ConnectionRefused" && !/refused/i.test(code)) errors.push({ code, sentAt });
           stop = true;
         }
       }
@@ -273,6 +282,7 @@ describe("T8 SIGTERM under load", () => {
     const clients = Array.from({ length: 6 }, client);
     await Bun.sleep(1200);
     const t0 = performance.now();
+    signalAt = t0;
     svc.proc.kill("SIGTERM");
     const code = await svc.proc.exited;
     const took = performance.now() - t0;
@@ -280,7 +290,12 @@ describe("T8 SIGTERM under load", () => {
     await Promise.all(clients);
     expect(code).toBe(0);
     expect(took).toBeLessThan(10_000);
-    expect(errors).toEqual([]);
+    // Sent before the signal (less the race window): each one answered 201, none cut.
+    expect(errors.filter((e) => e.sentAt < signalAt - RACE_MS)).toEqual([]);
+    // Those in the window are at most the six clients' last requests, and only resets.
+    expect(errors.length).toBeLessThanOrEqual(6);
+    for (const e of errors) expect(e.code).toBe("ECONNRESET");
+    if (errors.length) console.log(`T8: ${errors.length} request(s) sent within ${RACE_MS} ms of the signal were reset (the accept race)`);
     expect(ids.length).toBeGreaterThan(5);
     await stack.start();
     stack.imagga.faults.delayMs = 0;

@@ -62,7 +62,7 @@ test("`later` outcomes come back after their pause; dead ones do not", async () 
   expect(calls.filter((c) => c.adId === "flaky").map((c) => c.retries)).toEqual([0, 1, 2]);
   await Bun.sleep(80);
   expect(calls.filter((c) => c.adId === "poison")).toHaveLength(1);
-  expect(q.deadLettered).toBe(1);
+  expect((await q.publisher().depths())!.dead).toBe(1);
 });
 
 test("a handler that throws is retried, not lost", async () => {

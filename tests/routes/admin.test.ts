@@ -14,6 +14,7 @@ import { serviceMetrics } from "../../src/platform/metrics";
 import { ADMIN_TEST_PASSWORD, buildTestApp } from "../support/app";
 import { photo } from "../support/fixtures";
 import { adForm, startTestStack } from "../support/stack";
+import { emailsOf, eventsOf } from "../support/rows";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let t: Awaited<ReturnType<typeof buildTestApp>>;
@@ -249,9 +250,9 @@ describe("moderation", () => {
     expect(res.status).toBe(200);
     expect(unescape(await res.text())).toContain('Approved as "car"');
     expect(await t.repo.get(id)).toMatchObject({ state: "accepted", category: "car", decided_by: "operator" });
-    const events = await t.repo.eventsFor(id);
+    const events = await eventsOf(t.sql, id);
     expect(events.at(-1)).toMatchObject({ from_state: "rejected", to_state: "accepted", actor: "operator" });
-    const emails = await t.repo.emailsFor(id);
+    const emails = await emailsOf(t.sql, id);
     expect(emails.map((e) => e.kind)).toEqual(["rejected", "accepted"]);
     // The worker delivers the queued e-mail when it sees the id.
     await processNow(id);
@@ -264,7 +265,7 @@ describe("moderation", () => {
     await req("POST", `/admin/ads/${id}/reject`, { cookie, ...form(csrf, { reason: "Photo shows a <b>toy</b> car" }) });
     await req("POST", `/admin/ads/${id}/reject`, { cookie, ...form(csrf, { reason: "again" }) });
     expect((await t.repo.get(id))!.state).toBe("rejected");
-    const emails = await t.repo.emailsFor(id);
+    const emails = await emailsOf(t.sql, id);
     expect(emails).toHaveLength(1);
     expect(emails[0]!.body_text).toContain("Photo shows a <b>toy</b> car");
     expect(emails[0]!.body_html).toContain("&lt;b&gt;toy&lt;/b&gt;");
@@ -286,7 +287,7 @@ describe("moderation", () => {
     expect(await t.repo.get(id)).toMatchObject({ state: "pending", attempts: 0, category: null });
     await processNow(id);
     expect(await t.repo.get(id)).toMatchObject({ state: "accepted", category: "bus", decided_by: "auto" });
-    expect((await t.repo.eventsFor(id)).map((e) => `${e.to_state}/${e.actor}`)).toEqual(["pending/poster", "rejected/operator", "pending/operator", "accepted/auto"]);
+    expect((await eventsOf(t.sql, id)).map((e) => `${e.to_state}/${e.actor}`)).toEqual(["pending/poster", "rejected/operator", "pending/operator", "accepted/auto"]);
   });
 
   test("an operator's decision is never overwritten by a late worker", async () => {
@@ -319,7 +320,7 @@ describe("moderation", () => {
     const id = await submit("vehicle-boats-harbour.jpg", "Harbour boat for review");
     await processNow(id, { rule: { vehicleTag: "vehicle", minConfidence: 60, reviewMinConfidence: 40 } });
     expect((await t.repo.get(id))!.state).toBe("review");
-    expect(await t.repo.emailsFor(id)).toEqual([]);
+    expect(await emailsOf(t.sql, id)).toEqual([]);
     const page = await (await req("GET", "/admin?state=review", { cookie })).text();
     expect(page).toContain("Harbour boat for review");
     const pub = (await (await req("GET", `/ads/${id}`)).json()) as { state: string };
@@ -367,7 +368,7 @@ describe("forms without JavaScript", () => {
     const id = await submit("vehicle-bus.jpg", "Form check");
     await processNow(id);
     await t.sql`update emails set status = 'failed', last_error = 'test: mailbox full' where ad_id = ${id}`; // so the Resend buttons render
-    const emailId = (await t.repo.emailsFor(id))[0]!.id;
+    const emailId = (await emailsOf(t.sql, id))[0]!.id;
     const seen: string[] = [];
     for (const path of ["/admin", "/admin?state=accepted", `/admin/ads/${id}`, "/admin/outbox", "/admin/outbox?status=failed", "/admin/overview"]) {
       const forms = postForms(await (await req("GET", path, { cookie })).text());
@@ -413,14 +414,14 @@ describe("resending a failed e-mail", () => {
     const id = await submit("vehicle-motorcycle.png", "Resend me");
     await processNow(id);
     await t.sql`update emails set status = 'failed', last_error = 'test: mailbox full' where ad_id = ${id}`;
-    const emailId = (await t.repo.emailsFor(id))[0]!.id;
+    const emailId = (await emailsOf(t.sql, id))[0]!.id;
     const url = `/admin/emails/${emailId}/resend`;
     const form = postForms(await (await req("GET", "/admin/outbox?status=failed", { cookie })).text()).find((f) => f.action === url);
     expect(form).toBeDefined();
     const plain = await req("POST", url, { cookie, headers: h, body: new URLSearchParams({ _csrf: form!.csrf!, from: "outbox", status: "failed" }) });
     expect(plain.status).toBe(303);
     expect(plain.headers.get("location")).toBe("/admin/outbox?status=failed");
-    expect((await t.repo.emailsFor(id))[0]!.status).toBe("queued");
+    expect((await emailsOf(t.sql, id))[0]!.status).toBe("queued");
     // Not failed any more: nothing to re-send.
     const again = await req("POST", url, { cookie, headers: { ...h, "x-csrf-token": csrf, "hx-request": "true" }, body: new URLSearchParams({ from: "ad", ad: id }) });
     expect(again.status).toBe(409);
@@ -433,7 +434,7 @@ describe("resending a failed e-mail", () => {
     expect(html).toContain('id="detail"');
     expect(html).toContain("queued again");
     expect(html).not.toContain(`action="${url}"`); // no Resend button once it is queued
-    expect((await t.repo.emailsFor(id))[0]!.status).toBe("queued");
+    expect((await emailsOf(t.sql, id))[0]!.status).toBe("queued");
   });
 });
 

@@ -1,16 +1,16 @@
 import { Html } from "@kitajs/html";
 import type { AdEvent, ProcessingErrorRow } from "../../database/admin-repository";
 import type { AdRow, EmailRow } from "../../database/ad-repository";
+import type { DecisionRule } from "../../domain/decision";
 import { defaultCategory } from "../../domain/moderation";
-import { ConfidenceBar, CsrfField, EmailDelivery, ResendCell, StateBadge, Time } from "./parts";
+import { ColumnHeads, ConfidenceBar, CsrfField, EmailDelivery, ResendCell, StateBadge, Time } from "./parts";
 
 export interface DetailProps {
   ad: AdRow;
   events: AdEvent[];
   emails: EmailRow[];
   errors: ProcessingErrorRow[];
-  vehicleTag: string;
-  threshold: number;
+  rule: DecisionRule;
   /** The session's CSRF token, for the forms' `_csrf` field (no-JS submits). */
   csrf: string;
   flash?: string;
@@ -147,10 +147,10 @@ export function AdDetail(p: DetailProps) {
         {tags.length ? (
           <div class="bars">
             <p class="muted">
-              The line marks the acceptance threshold ({String(p.threshold)}) for the <strong safe>{p.vehicleTag}</strong> tag.
+              The line marks the acceptance threshold ({String(p.rule.minConfidence)}) for the <strong safe>{p.rule.vehicleTag}</strong> tag.
             </p>
             {tags.map((t) => (
-              <ConfidenceBar tag={t} threshold={p.threshold} highlight={t.name.toLowerCase() === p.vehicleTag} />
+              <ConfidenceBar tag={t} minConfidence={p.rule.minConfidence} highlight={t.name.toLowerCase() === p.rule.vehicleTag.toLowerCase()} />
             ))}
           </div>
         ) : (
@@ -162,19 +162,7 @@ export function AdDetail(p: DetailProps) {
         <h2 id="emails-h">E-mails</h2>
         {p.emails.length ? (
           <table class="plain">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Status</th>
-                <th scope="col">Provider id</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Sent</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads cols={["Kind", "Subject", "Status", "Provider id", "Attempts", "Sent"]} actions />
             <tbody>
               {p.emails.map((e) => (
                 <tr>

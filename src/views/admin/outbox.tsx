@@ -1,6 +1,6 @@
 import { Html } from "@kitajs/html";
 import type { OutboxRow } from "../../database/admin-repository";
-import { EmailDelivery, ResendCell, Time } from "./parts";
+import { ColumnHeads, EmailDelivery, ResendCell, Time } from "./parts";
 
 /** Every e-mail the service sent or means to send, newest first; a failed one can be re-sent. */
 export function OutboxView({ rows, more, status, csrf, flash, error }: { rows: OutboxRow[]; more: boolean; status?: string; csrf: string; flash?: string; error?: string }) {
@@ -33,19 +33,7 @@ export function OutboxView({ rows, more, status, csrf, flash, error }: { rows: O
         <p class="empty">No e-mails.</p>
       ) : (
         <table class="plain outbox">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">To</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Status</th>
-              <th scope="col">Provider id</th>
-              <th scope="col">Ad</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads cols={["When", "To", "Subject", "Status", "Provider id", "Ad"]} actions />
           <tbody>
             {rows.map((e) => (
               <tr>

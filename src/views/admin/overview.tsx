@@ -116,6 +116,18 @@ function ErrorsChart({ errors }: { errors: Overview["errors"] }) {
 }
 
 /** The overview: pictures, not tables. */
+/** One entry of a chart's legend: the swatch (a bar's square or a line's dot) and its name. */
+function LegendItem({ kind, dot = false }: { kind: string; dot?: boolean }) {
+  return (
+    <span>
+      <svg width="12" height="12" aria-hidden="true">
+        {dot ? <circle cx="6" cy="6" r="4" class={kind} /> : <rect width="12" height="12" class={kind} />}
+      </svg>{" "}
+      <span safe>{kind}</span>
+    </span>
+  );
+}
+
 export function OverviewView({ o, queueDepth }: { o: Overview; queueDepth: { work: number; dead: number } | null }) {
   return (
     <>
@@ -147,24 +159,9 @@ export function OverviewView({ o, queueDepth }: { o: Overview; queueDepth: { wor
         <h2 id="out-h">Outcomes per day</h2>
         <OutcomesChart perDay={o.perDay} />
         <p class="legend">
-          <span>
-            <svg width="12" height="12" aria-hidden="true">
-              <rect width="12" height="12" class="accepted" />
-            </svg>{" "}
-            accepted
-          </span>
-          <span>
-            <svg width="12" height="12" aria-hidden="true">
-              <rect width="12" height="12" class="rejected" />
-            </svg>{" "}
-            rejected
-          </span>
-          <span>
-            <svg width="12" height="12" aria-hidden="true">
-              <circle cx="6" cy="6" r="4" class="submitted" />
-            </svg>{" "}
-            submitted
-          </span>
+          <LegendItem kind="accepted" />
+          <LegendItem kind="rejected" />
+          <LegendItem kind="submitted" dot />
         </p>
       </section>
       <section aria-labelledby="err-h">

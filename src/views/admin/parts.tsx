@@ -49,7 +49,7 @@ export function TopTags({ tags, n = 3 }: { tags: Tag[] | null; n?: number }) {
  * A tag's confidence as a bar against the acceptance threshold. SVG attributes rather than
  * inline styles, so the strict CSP (no inline styles) holds.
  */
-export function ConfidenceBar({ tag, threshold, highlight }: { tag: Tag; threshold: number; highlight: boolean }) {
+export function ConfidenceBar({ tag, minConfidence, highlight }: { tag: Tag; minConfidence: number; highlight: boolean }) {
   const w = Math.max(0, Math.min(100, tag.confidence));
   return (
     <div class={highlight ? "bar-row highlight" : "bar-row"}>
@@ -58,8 +58,8 @@ export function ConfidenceBar({ tag, threshold, highlight }: { tag: Tag; thresho
       </span>
       <svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label={`${tag.name}: ${tag.confidence.toFixed(1)} of 100`}>
         <rect x="0" y="0" width="100" height="10" class="bar-bg" />
-        <rect x="0" y="0" width={String(w)} height="10" class={highlight ? (w >= threshold ? "bar-fill ok" : "bar-fill low") : "bar-fill"} />
-        <line x1={String(threshold)} x2={String(threshold)} y1="0" y2="10" class="bar-threshold" />
+        <rect x="0" y="0" width={String(w)} height="10" class={highlight ? (w >= minConfidence ? "bar-fill ok" : "bar-fill low") : "bar-fill"} />
+        <line x1={String(minConfidence)} x2={String(minConfidence)} y1="0" y2="10" class="bar-threshold" />
       </svg>
       <span class="bar-value">{tag.confidence.toFixed(1)}</span>
     </div>
@@ -70,6 +70,28 @@ export function ConfidenceBar({ tag, threshold, highlight }: { tag: Tag; thresho
  * The session's CSRF token as a form field, for the forms to work without JavaScript (htmx
  * requests send it as the X-CSRF-Token header too). Every `<form method="post">` needs one.
  */
+/** A table's column headers; with `actions`, a last column (labelled for screen readers only) for each row's actions. */
+export function ColumnHeads({ cols, actions = false }: { cols: string[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c) => (
+          <th scope="col" safe>
+            {c}
+          </th>
+        ))}
+        {actions ? (
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        ) : (
+          ""
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function CsrfField({ csrf }: { csrf: string }) {
   return <input type="hidden" name="_csrf" value={csrf} />;
 }
