@@ -11,7 +11,10 @@ import type { AppDeps } from "./routes/app";
 import type { Check } from "./routes/health";
 import { AdRepository } from "./database/ad-repository";
 import { AdminAuth } from "./admin/auth";
+import { Operators } from "./admin/operators";
 import { AdminRepository } from "./database/admin-repository";
+import { PosterRepository } from "./database/poster-repository";
+import { loadPosterKeys, type PosterKeys } from "./domain/poster-keys";
 import { AmqpConsumer, AmqpPublisher, type AmqpOptions } from "./queue/amqp";
 import { connectDatabase, type Sql } from "./database/database";
 import { failpoints } from "./platform/failpoints";
@@ -95,6 +98,11 @@ export async function openDatabase(config: Config, log: Logger): Promise<MainDat
     await embedded?.close().catch((err) => log.error("closing the embedded database failed", { err }));
   };
   return { sql, repo: new AdRepository(sql, reads, config.databaseTimeoutMs), url, embedded, close };
+}
+
+/** The secret behind posters' manage links and address hashes (MANAGE_LINK_SECRET, else DATA_DIR/manage-link.secret). */
+export function posterKeys(config: Config): PosterKeys {
+  return loadPosterKeys({ secret: config.manageLinkSecret, dataDir: config.dataDir });
 }
 
 /** Image storage: S3, or files under DATA_DIR/images. */
@@ -194,8 +202,11 @@ export function buildHandlerDeps(
   storage: ImageStorage,
   tagger: ImageTagger = buildTagger(config, log),
   leases: { owner: string; held: HeldLeases } = { owner: newOwnerId(), held: new HeldLeases() },
+  poster?: { posters: PosterRepository; keys: PosterKeys },
 ): HandlerDeps {
   return {
+    manageUrl: poster ? (id) => poster.keys.manageUrl(config.publicBaseUrl, id) : undefined,
+    photos: poster ? { ...poster, storage, maxDistance: config.repostMaxDistance, windowDays: config.repostWindowDays } : undefined,
     repo,
     storage,
     tagger: gateTagger(tagger, taggingLimit(config)),
@@ -226,13 +237,20 @@ export function buildAppDeps(
     isShuttingDown: () => boolean;
     otherSnapshots?: () => Promise<MetricsSnapshot[]>;
     version: string;
+    /** The main pool, for the posters' side (the public list, the manage pages). */
+    sql: Sql;
+    /** The secret behind manage links and poster hashes. */
+    keys: PosterKeys;
     /** Set to serve the dashboard: the pool and the operators' password. */
     admin?: { sql: Sql; password: string };
   },
 ): AppDeps {
+  const manageUrl = (id: string) => parts.keys.manageUrl(config.publicBaseUrl, id);
   return {
     otherSnapshots: async () => [],
     ...parts,
+    manageUrl,
+    posters: { posters: new PosterRepository(parts.sql, config.databaseTimeoutMs), keys: parts.keys },
     maxImageBytes: config.maxImageBytes,
     maxImagePixels: config.maxImagePixels,
     publicBaseUrl: config.publicBaseUrl,
@@ -241,21 +259,24 @@ export function buildAppDeps(
     trustProxy: config.trustProxy,
     queueDepths: () => parts.publisher.depths(),
     failpoint: failpoints(config.failpoints),
-    admin: parts.admin ? buildAdminDeps(config, { ...parts, ...parts.admin }) : undefined,
+    admin: parts.admin ? buildAdminDeps(config, { ...parts, ...parts.admin, manageUrl }) : undefined,
   };
 }
 
 /** The dashboard's dependencies. */
 export function buildAdminDeps(
   config: Config,
-  parts: { sql: Sql; password: string; storage: ImageStorage; publisher: AdPublisher; log: Logger; metrics: ServiceMetrics },
+  parts: { sql: Sql; password: string; storage: ImageStorage; publisher: AdPublisher; log: Logger; metrics: ServiceMetrics; manageUrl?: (adId: string) => string },
 ): AdminDeps {
   const ads = new AdminRepository(parts.sql, config.databaseTimeoutMs);
+  const auth = new AdminAuth(parts.sql, parts.password, config.adminSessionTtlMs, config.databaseTimeoutMs, { defaultLang: config.defaultLanguage, log: parts.log });
   return {
-    auth: new AdminAuth(parts.sql, parts.password, config.adminSessionTtlMs, config.databaseTimeoutMs),
+    auth,
+    operators: new Operators(auth.operators, parts.log),
+    defaultLanguage: config.defaultLanguage,
     ads,
     storage: parts.storage,
-    moderation: { ads, publisher: parts.publisher, publicBaseUrl: config.publicBaseUrl, log: parts.log, metrics: parts.metrics },
+    moderation: { ads, publisher: parts.publisher, publicBaseUrl: config.publicBaseUrl, manageUrl: parts.manageUrl, log: parts.log, metrics: parts.metrics },
     log: parts.log,
     rule: decisionRule(config),
     secureCookies: config.publicBaseUrl.startsWith("https://"),

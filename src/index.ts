@@ -6,6 +6,7 @@ import pkg from "../package.json";
 import { backends, ConfigError, loadConfig, secretsOf, type Config } from "./config";
 import { buildService, migrateOnly, StartError, type Role as ServiceRole, type Service } from "./service";
 import { generatePassword } from "./admin/auth";
+import { operatorCli } from "./admin/operators-cli";
 import { createLogger, type Logger } from "./platform/logger";
 
 type Role = ServiceRole;
@@ -16,12 +17,16 @@ type CliRole = (typeof ROLES)[number];
 const HELP = `ad-service ${pkg.version} — vehicle ads with automatic photo moderation
 
 Usage: ad-service [role] [--help] [--version]
+       ad-service operator <add|list|disable|enable|reset-password> …   (ad-service operator --help)
 
 Roles:
   all       (default) HTTP API + queue worker in one process
   api       HTTP API only (submit, status, docs)
   worker    queue worker only (serves /health and /ready on PORT)
   migrate   apply database migrations and exit
+
+Commands:
+  operator  manage the dashboard's operators on the configured database, then exit
 
 Configuration comes from the environment (and a .env file in the working directory).
 See the README's configuration table; the API docs are served at /swagger.
@@ -90,6 +95,12 @@ function banner(config: Config, role: Role, port: number, withWorker: boolean, m
 }
 
 async function main() {
+  if (process.argv[2] === "operator") {
+    const config = readConfig();
+    // The command's own output is on stdout (a generated password among it); log lines go to stderr.
+    const log = createLogger({ level: config.logLevel, secrets: secretsOf(config), base: { role: "operator" }, write: (line) => process.stderr.write(line + "\n") });
+    process.exit(await operatorCli(process.argv.slice(3), config, log));
+  }
   const role = parseArgs(process.argv);
   const config = readConfig();
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config), base: { role } });

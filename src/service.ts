@@ -4,14 +4,14 @@
  * the HTTP app for its role. `src/index.ts` (the CLI) and the tests both build through here.
  */
 import { Elysia } from "elysia";
-import { buildAppDeps, buildPublisher, buildStorage, openDatabase, type MainDatabase } from "./compose";
+import { buildAppDeps, buildPublisher, buildStorage, openDatabase, posterKeys, type MainDatabase } from "./compose";
 import { secretsOf, type Config } from "./config";
 import { startWorker, type WorkerClient } from "./consumer/worker-client";
 import { createApp } from "./routes/app";
 import { healthRoutes, type Check } from "./routes/health";
 import { metricsRoutes } from "./routes/metrics";
 import { migrate } from "./database/database";
-import { createLogger, type Logger } from "./platform/logger";
+import type { Logger } from "./platform/logger";
 import { serviceMetrics } from "./platform/metrics";
 
 export type Role = "all" | "api" | "worker";
@@ -43,12 +43,20 @@ export interface ServiceOptions {
 }
 
 /** Opens the database and applies the migrations; returns what was applied (the `migrate` role). */
-export async function migrateOnly(config: Config, log: Logger): Promise<number[]> {
+export function migrateOnly(config: Config, log: Logger): Promise<number[]> {
+  return withMigratedDatabase(config, log, async (_sql, applied) => applied);
+}
+
+/**
+ * Opens the configured database (DATABASE_URL, or the embedded one under DATA_DIR), applies the
+ * migrations, runs `fn` on it and closes it again: the `migrate` role and the `operator` commands.
+ */
+export async function withMigratedDatabase<T>(config: Config, log: Logger, fn: (sql: MainDatabase["sql"], applied: number[]) => Promise<T>): Promise<T> {
   const db = await openDatabase(config, log).catch((err) => {
     throw new StartError("database", `cannot open the database: ${(err as Error).message}`, { cause: err });
   });
   try {
-    return await migrate(db.sql, log);
+    return await fn(db.sql, await migrate(db.sql, log));
   } finally {
     await db.close();
   }
@@ -61,7 +69,7 @@ export async function buildService(config: Config, opts: ServiceOptions) {
     throw new StartError("database", `cannot open the database: ${(err as Error).message}`, { cause: err });
   });
   // The embedded database's URL carries a random password: mask it like a configured one.
-  if (db.embedded) log = createLogger({ level: config.logLevel, secrets: secretsOf({ ...config, databaseUrl: db.url }), base: { role: opts.role } });
+  if (db.embedded) log = log.withSecrets(secretsOf({ ...config, databaseUrl: db.url }));
   try {
     await migrate(db.sql, log);
   } catch (err) {
@@ -105,23 +113,29 @@ export async function buildService(config: Config, opts: ServiceOptions) {
   const metrics = serviceMetrics();
   const otherSnapshots = async () => (worker ? worker.snapshot() : []);
   const isShuttingDown = () => shuttingDown;
-  const app =
+  const appDeps =
     opts.role === "worker"
-      ? new Elysia().use(healthRoutes(checks, isShuttingDown)).use(metricsRoutes({ metrics, otherSnapshots, queueDepths: () => publisher.depths() }))
-      : createApp(
-          buildAppDeps(config, {
-            repo: db.repo,
-            storage,
-            publisher,
-            log,
-            metrics,
-            checks,
-            isShuttingDown,
-            otherSnapshots,
-            version: opts.version,
-            admin: { sql: db.sql, password: opts.adminPassword },
-          }),
-        );
+      ? null
+      : buildAppDeps(config, {
+          repo: db.repo,
+          storage,
+          publisher,
+          log,
+          metrics,
+          checks,
+          isShuttingDown,
+          otherSnapshots,
+          version: opts.version,
+          sql: db.sql,
+          keys: posterKeys(config),
+          admin: { sql: db.sql, password: opts.adminPassword },
+        });
+  // The bootstrap operator (`admin`, ADMIN_PASSWORD) before the first request; should this fail,
+  // the first sign-in tries again.
+  await appDeps?.admin?.auth.ready().catch((err) => log.warn("could not prepare the bootstrap operator; retrying at the first sign-in", { err }));
+  const app = appDeps
+    ? createApp(appDeps)
+    : new Elysia().use(healthRoutes(checks, isShuttingDown)).use(metricsRoutes({ metrics, otherSnapshots, queueDepths: () => publisher.depths() }));
 
   return {
     app,

@@ -27,3 +27,11 @@ declare module "*/admin/admin.css" {
   const path: string;
   export default path;
 }
+declare module "vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2" {
+  const path: string;
+  export default path;
+}
+declare module "vazirmatn/OFL.txt" {
+  const path: string;
+  export default path;
+}

@@ -106,6 +106,14 @@ export interface Config {
   /** The operators' password; undefined means "generate one at start and print it once". */
   adminPassword: string | undefined;
   adminSessionTtlMs: number;
+  /** The key of posters' manage links and address hashes; null: generated into DATA_DIR/manage-link.secret. */
+  manageLinkSecret: string | null;
+  /** A photo within this many bits (of 64) of an earlier ad's counts as the same photo (REPOST_MAX_DISTANCE, 0 turns the check off). */
+  repostMaxDistance: number;
+  /** How far back (days) a new photo is compared with earlier ads' (REPOST_WINDOW_DAYS). */
+  repostWindowDays: number;
+  /** After this many days a decided ad's address is replaced by its hash, and a withdrawn ad's row is deleted (RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -275,8 +283,13 @@ export function loadConfig(env: Env): Config {
     trustProxy: bool("TRUST_PROXY", false),
     failpoints: {},
     adminPassword: env.ADMIN_PASSWORD?.trim() || undefined,
+    manageLinkSecret: env.MANAGE_LINK_SECRET?.trim() || null,
+    repostMaxDistance: int("REPOST_MAX_DISTANCE", 12, 0, 32),
+    repostWindowDays: int("REPOST_WINDOW_DAYS", 90, 1, 3650),
+    retentionDays: int("RETENTION_DAYS", 180, 1, 36500),
     adminSessionTtlMs: duration("ADMIN_SESSION_TTL", "12h"),
   };
+  if (config.manageLinkSecret !== null && config.manageLinkSecret.length < 32) problems.push("MANAGE_LINK_SECRET must be at least 32 characters");
   if (config.adminPassword !== undefined && config.adminPassword.length < 12) problems.push("ADMIN_PASSWORD must be at least 12 characters");
   if (config.reviewMinConfidence !== undefined && config.reviewMinConfidence >= config.vehicleMinConfidence) {
     problems.push("REVIEW_MIN_CONFIDENCE must be below VEHICLE_MIN_CONFIDENCE");
@@ -294,7 +307,7 @@ export function loadConfig(env: Env): Config {
 
 /** Values that must never be logged; the logger masks them wherever they appear. */
 export function secretsOf(config: Config): string[] {
-  const out = [config.s3?.secretAccessKey ?? "", config.imagga?.apiSecret ?? "", config.imagga?.apiKey ?? "", config.mailgun?.apiKey ?? "", config.adminPassword ?? ""];
+  const out = [config.s3?.secretAccessKey ?? "", config.imagga?.apiSecret ?? "", config.imagga?.apiKey ?? "", config.mailgun?.apiKey ?? "", config.adminPassword ?? "", config.manageLinkSecret ?? ""];
   for (const u of [config.databaseUrl ?? "", ...splitAmqpUrls(config.amqpUrl ?? "")]) {
     try {
       const p = new URL(u).password;

@@ -1,5 +1,9 @@
 import type { AdRepository, AdRow, EmailRow, ErrorFacts } from "../database/ad-repository";
-import { decideFromTags, decisionEmail, decisionReason, type DecisionRule } from "../domain/decision";
+import { decideFromTags, decisionEmail, decisionReason, withReposts, type DecisionRule } from "../domain/decision";
+import { ensureThumbnail, findRepost, type PhotoChecks } from "./photo-checks";
+import { deliverEmails } from "./email-delivery";
+import { EmailStepError, factsOf, HELD_FALLBACK_MS, reasonOf, withJitter } from "./failures";
+
 import { BreakerOpen, type CircuitBreaker } from "../platform/circuit-breaker";
 import { describeError, DependencyError, isTransient } from "../domain/errors";
 import type { Failpoints } from "../platform/failpoints";
@@ -11,6 +15,8 @@ import type { ImageStorage } from "../storage/storage";
 import type { ImageTagger } from "../tagger/tagger";
 import { isAdId } from "../domain/validation";
 
+export { HELD_FALLBACK_MS, withJitter } from "./failures";
+
 export interface HandlerDeps {
   repo: AdRepository;
   storage: ImageStorage;
@@ -19,6 +25,10 @@ export interface HandlerDeps {
   log: Logger;
   rule: DecisionRule;
   publicBaseUrl: string;
+  /** The poster's private manage page, linked from the e-mails (absent: no private link). */
+  manageUrl?: (adId: string) => string;
+  /** Re-post detection and thumbnails (src/consumer/photo-checks.ts); absent: neither. */
+  photos?: PhotoChecks;
   /** Backoff before attempt n+1; its length is the retry budget. */
   retryDelaysMs: number[];
   /** Who holds the leases this handler takes (one id per process: `host:pid:random`). */
@@ -39,27 +49,6 @@ export interface HandlerDeps {
 export class HeldLeases {
   readonly ads = new Set<string>();
   readonly emails = new Set<string>();
-}
-
-/** An e-mail send failed transiently and its retry is recorded; `attempt` is its attempt count. */
-class EmailStepError extends Error {
-  constructor(
-    override readonly cause: unknown,
-    readonly attempt: number,
-  ) {
-    super(describeError(cause));
-  }
-}
-
-/**
- * Held work comes back by itself after this long even if nobody releases it (e.g. the process that
- * held it restarted); normally the breaker releases it when a probe succeeds.
- */
-export const HELD_FALLBACK_MS = 5 * 60_000;
-
-/** Up to +10 %: spreads retries of many ads failed by one outage, and never makes one early. */
-export function withJitter(ms: number): number {
-  return Math.round(ms * (1 + Math.random() * 0.1));
 }
 
 /**
@@ -100,11 +89,12 @@ async function work(deps: HandlerDeps, msg: AdMessage, log: Logger): Promise<Out
   try {
     // One statement on the hot path: a pending, due, unleased ad comes back leased to us. A lease
     // of this process that no live handler holds (an earlier delivery gave up) is taken back.
+    const after: Array<() => Promise<void>> = [];
     ad = await deps.repo.claimProcessing(msg.adId, deps.owner, deps.leaseMs);
     let claimed: EmailRow[] | null = null;
     if (ad) {
       if (ad.processing_starts > deps.maxProcessingStarts) return await crashed(deps, ad, log);
-      claimed = await decide(deps, ad, log);
+      claimed = await decide(deps, ad, log, after);
     } else {
       ad = await deps.repo.get(msg.adId);
       if (!ad) {
@@ -119,6 +109,9 @@ async function work(deps: HandlerDeps, msg: AdMessage, log: Logger): Promise<Out
       }
     }
     if (ad.state !== "failed") await deliverEmails(deps, msg.adId, log, claimed);
+    for (const step of after) await step();
+    // Accepted by an operator: the thumbnail is made the first time the worker sees it so.
+    if (!claimed && deps.photos) await ensureThumbnail(deps.photos, ad, log);
     return { kind: "done" };
   } catch (err) {
     return onFailure(deps, ad, err, log);
@@ -138,14 +131,17 @@ async function crashed(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<Outco
   return { kind: "dead", reason: "crashed" };
 }
 
-async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailRow[] | null> {
+async function decide(deps: HandlerDeps, ad: AdRow, log: Logger, after: Array<() => Promise<void>>): Promise<EmailRow[] | null> {
   const started = performance.now();
   const obj = await deps.breakers.storage.run(() => deps.storage.get(ad.image_key), isTransient);
   if (!obj) throw new DependencyError("storage", "the ad's image is missing from storage", false, "missing");
   await deps.failpoint?.("worker.after-download", ad.description);
-  const tags = await deps.breakers.tagger.run(() => deps.tagger.tag(obj.bytes, ad.image_content_type), isTransient);
+  // The tagger's call goes out first; the photo's hash is computed while it is in flight.
+  const tagging = deps.breakers.tagger.run(() => deps.tagger.tag(obj.bytes, ad.image_content_type), isTransient);
+  const reposting = deps.photos ? findRepost(deps.photos, ad, obj.bytes) : Promise.resolve(null);
+  const [tags, repost] = await Promise.all([tagging, reposting]);
   await deps.failpoint?.("worker.after-tagging", ad.description);
-  const d = decideFromTags(tags, deps.rule);
+  const d = withReposts(decideFromTags(tags, deps.rule), repost);
   const top = [...tags].sort((a, b) => b.confidence - a.confidence).slice(0, 3);
   const { won, email } = await deps.repo.decideAndClaim(ad.id, {
     state: d.state,
@@ -153,82 +149,18 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailR
     tags,
     actor: "auto",
     reason: decisionReason(d, deps.rule),
-    email: decisionEmail(d, ad, deps.publicBaseUrl),
+    email: decisionEmail(d, ad, deps),
+    copyOf: repost?.of ?? null,
   }, { owner: deps.owner, ms: deps.leaseMs });
   await deps.failpoint?.("worker.after-decision", ad.description);
   const ms = Math.round(performance.now() - started);
   if (won) deps.metrics.decided.inc({ outcome: d.state, by: "auto" });
-  if (won) log.info("ad decided", { state: d.state, category: d.category, vehicle_confidence: d.vehicleConfidence, top_tags: top, ms });
+  if (won) log.info("ad decided", { state: d.state, category: d.category, vehicle_confidence: d.vehicleConfidence, top_tags: top, repost, ms });
+  // After the e-mail is out (the poster's wait does not include it): the thumbnail.
+  if (won && deps.photos) after.push(() => ensureThumbnail(deps.photos!, { ...ad, state: d.state }, log, obj.bytes));
   else log.info("ad was decided elsewhere meanwhile; keeping that decision", { ms });
   // Lost the race: whoever decided queued the e-mail; claim it the usual way.
   return won ? (email ? [email] : []) : null;
-}
-
-async function deliverEmails(deps: HandlerDeps, adId: string, log: Logger, preclaimed: EmailRow[] | null): Promise<void> {
-  const claimed = preclaimed ?? (await deps.repo.claimEmails(adId, deps.owner, deps.leaseMs));
-  for (const e of claimed) deps.held.emails.add(e.id);
-  try {
-    for (const e of claimed) await deliverEmail(deps, adId, e, log);
-  } finally {
-    for (const e of claimed) deps.held.emails.delete(e.id);
-  }
-}
-
-async function deliverEmail(deps: HandlerDeps, adId: string, e: EmailRow, log: Logger): Promise<void> {
-  {
-    let providerId: string;
-    try {
-      const send = () => deps.mailer.send({ to: e.to_address, subject: e.subject, text: e.body_text, html: e.body_html, adId });
-      ({ providerId } = await deps.breakers.mailer.run(send, isTransient));
-    } catch (err) {
-      const mailer = deps.breakers.mailer;
-      if (err instanceof BreakerOpen || (mailer.isOpen && isTransient(err) && (mailer.isProbeFailure(err) || e.attempts <= deps.retryDelaysMs.length))) {
-        // Refused, a failed probe (neither counts), or a counted failure that found the circuit open:
-        // held until the mailer answers again, instead of waiting out (or spending) the schedule.
-        const uncount = err instanceof BreakerOpen || mailer.isProbeFailure(err);
-        await deps.repo.holdEmail(e.id, adId, deps.owner, HELD_FALLBACK_MS, uncount, err instanceof BreakerOpen ? undefined : factsOf(err));
-        log.info("mailer circuit open; e-mail held until it answers again", { email_id: e.id, counted: !uncount });
-        return;
-      }
-      const budget = deps.retryDelaysMs.length;
-      const final = !isTransient(err) || e.attempts > budget;
-      const delayMs = final ? 0 : withJitter(deps.retryDelaysMs[Math.min(e.attempts - 1, budget - 1)]!);
-      await deps.repo.markEmailError(e.id, adId, deps.owner, factsOf(err), final, delayMs);
-      deps.metrics.emailsFailed.inc({ final: String(final) });
-      if (final) {
-        log.error("e-mail failed for good", { email_id: e.id, attempts: e.attempts, err });
-        return;
-      }
-      throw new EmailStepError(err, e.attempts);
-    }
-    // The one duplicate window: a crash between the provider's 200 and this commit sends again.
-    await deps.failpoint?.("worker.after-email", e.subject);
-    const recorded = await recordSent(deps, e.id, providerId, log);
-    deps.metrics.emailsSent.inc({ kind: e.kind });
-    log.info("e-mail sent", { email_id: e.id, kind: e.kind, provider_id: providerId, recorded });
-  }
-}
-
-/**
- * Records a send the provider accepted. The database may be briefly unreachable right then:
- * retrying here (while the heartbeat keeps the lease) is what keeps the e-mail from going out
- * twice. False when the lease was lost meanwhile (another worker may send it again).
- */
-async function recordSent(deps: HandlerDeps, emailId: string, providerId: string, log: Logger): Promise<boolean> {
-  const deadline = Date.now() + deps.leaseMs;
-  for (let wait = 250; ; wait = Math.min(wait * 2, 4000)) {
-    try {
-      const ok = await deps.repo.markEmailSent(emailId, deps.owner, providerId);
-      if (!ok) log.warn("e-mail sent but its lease was lost meanwhile; it may be sent again", { email_id: emailId });
-      return ok;
-    } catch (err) {
-      if (Date.now() + wait > deadline) {
-        log.error("e-mail sent but could not be recorded; it will be sent again when its lease runs out", { email_id: emailId, err });
-        return false;
-      }
-      await Bun.sleep(wait);
-    }
-  }
 }
 
 async function onFailure(deps: HandlerDeps, ad: AdRow | null, err: unknown, log: Logger): Promise<Outcome> {
@@ -285,15 +217,3 @@ async function onFailure(deps: HandlerDeps, ad: AdRow | null, err: unknown, log:
   }
 }
 
-function factsOf(err: unknown): ErrorFacts {
-  return {
-    provider: err instanceof DependencyError ? err.dependency : "internal",
-    reason: reasonOf(err),
-    transient: isTransient(err),
-    message: describeError(err),
-  };
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof DependencyError ? err.reason : "error";
-}

@@ -3,7 +3,7 @@
  * The worker thread: consumes the queue and runs the scheduler. Configuration arrives in the first
  * message from the main thread (this file never reads the environment).
  */
-import { buildConsumer, buildDatabase, buildHandlerDeps, buildStorage, buildTagger, newOwnerId, poolSize } from "../compose";
+import { buildConsumer, buildDatabase, buildHandlerDeps, buildStorage, buildTagger, newOwnerId, poolSize, posterKeys } from "../compose";
 import type { AdConsumer, AdPublisher } from "../queue/queue";
 import type { Config } from "../config";
 import { createLogger } from "../platform/logger";
@@ -14,6 +14,8 @@ import { hostname } from "node:os";
 import { handleAdMessage, HeldLeases } from "./handle-ad-message";
 import { startScheduler } from "./scheduler";
 import { startOrphanCollector } from "./orphans";
+import { startRetention } from "./retention";
+import { PosterRepository } from "../database/poster-repository";
 import type { AdRepository } from "../database/ad-repository";
 import type { Logger } from "../platform/logger";
 
@@ -93,7 +95,8 @@ async function start(config: Config, databaseUrl: string) {
   const tagger = buildTagger(config, log);
   // Load the offline model now rather than on the first ad (it takes a moment).
   await tagger.warm?.();
-  const deps = buildHandlerDeps(config, log, metrics, repo, storage, tagger, { owner, held });
+  const poster = { posters: new PosterRepository(sql, config.databaseTimeoutMs), keys: posterKeys(config) };
+  const deps = buildHandlerDeps(config, log, metrics, repo, storage, tagger, { owner, held }, poster);
   // A breaker starts closed: work held by an earlier run is tried again now (it re-opens if need be).
   for (const p of Object.keys(deps.breakers)) await repo.releaseHeld(p).catch(() => 0);
   await queue.start((m) => handleAdMessage(deps, m));
@@ -103,6 +106,8 @@ async function start(config: Config, databaseUrl: string) {
   );
   // Images whose row never committed (a crash between the upload and the insert) are deleted after an hour.
   const orphans = startOrphanCollector({ storage, existingIds: (ids) => repo.existingIds(ids), log });
+  // Daily: posters' addresses past RETENTION_DAYS hashed, withdrawn ads' leftovers deleted.
+  const retention = startRetention({ ...poster, storage, log, retentionDays: config.retentionDays });
   // The in-memory queue's depth, for `queue_depth` (RabbitMQ's is asked at scrape time).
   const depthTimer = queue.inMemory ? setInterval(() => void exportDepth(publisher, metrics), SCHEDULER_EVERY_MS) : null;
   log.info("worker started", { concurrency: config.workerConcurrency, queue: config.amqpUrl ? config.amqpQueue : "in-process", owner });
@@ -110,6 +115,7 @@ async function start(config: Config, databaseUrl: string) {
     scheduler.stop();
     if (depthTimer) clearInterval(depthTimer);
     await orphans.stop();
+    await retention.stop();
     await queue.stop(timeoutMs);
     // A clean stop is not a crash: hand back what is still held, without counting its start.
     await repo.releaseLeases([owner], true).catch((err) => log.warn("could not release leases at stop; they expire by themselves", { err }));

@@ -285,7 +285,7 @@ export class AdRepository {
       const r = await applyTransition(this.sql, {
         id,
         from: { state: "pending" },
-        to: { state: d.state, category: d.category, tags: d.tags, actor: d.actor, reason: d.reason },
+        to: { state: d.state, category: d.category, tags: d.tags, copyOf: d.copyOf, actor: d.actor, reason: d.reason },
         email: d.email,
         dispatch: lease ? { lease } : "scheduler",
       });

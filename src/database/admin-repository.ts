@@ -4,6 +4,7 @@ import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";
 import { applyTransition } from "./transition";
 import { DependencyError } from "../domain/errors";
 import { isAdId } from "../domain/validation";
+import { normalizeForSearch } from "../i18n/text";
 import type { Tag } from "../tagger/tagger";
 
 /** How often an operator action re-reads an ad that changed under it before giving up (503). */
@@ -17,7 +18,11 @@ export type AdminTab = (typeof ADMIN_TABS)[number];
 
 export interface ListQuery {
   state: AdminTab;
-  /** Free text: an exact id, part of an e-mail address, or part of the description. */
+  /**
+   * Free text: an exact id, part of an e-mail address, or part of the description. The
+   * description is compared folded as `normalizeForSearch` folds the query (Arabic ي ى ك as
+   * Persian ی ک, Persian and Arabic-Indic digits as ASCII, no ZWNJ or tatweel, lower case).
+   */
   q?: string;
   /** Keyset cursor: the (created_at, id) of the last row of the previous page. */
   before?: { createdAt: Date; id: string };
@@ -35,6 +40,12 @@ export interface AdListRow {
   last_error: string | null;
   created_at: Date;
   decided_at: Date | null;
+  /** Who decided: `auto`, or an operator's name. */
+  decided_by: string | null;
+  /** Waiting for an operator because its poster appealed the rejection. */
+  appealed: boolean;
+  /** The earlier ad whose photo this one repeats, if any. */
+  copy_of: string | null;
 }
 
 export interface AdEvent {
@@ -100,10 +111,12 @@ export class AdminRepository {
         ? sql``
         : isAdId(q)
           ? sql`and id = ${q}`
-          : sql`and (email ilike ${"%" + escapeLike(q) + "%"} or description ilike ${"%" + escapeLike(q) + "%"})`;
+          : sql`and (email ilike ${"%" + escapeLike(q) + "%"}
+                     or translate(lower(description), ${FOLD_FROM}, ${FOLD_TO}) like ${"%" + escapeLike(normalizeForSearch(q)) + "%"})`;
       const after = query.before ? sql`and (created_at, id) < (${query.before.createdAt}, ${query.before.id})` : sql``;
       const rows = await sql<AdListRow[]>`
-        select id, left(description, 200) as description, email, state, category, tags, attempts, last_error, created_at, decided_at
+        select id, left(description, 200) as description, email, state, category, tags, attempts, last_error, created_at, decided_at, decided_by,
+               appealed_at is not null and state = 'review' as appealed, copy_of
           from ads
          where state = ${query.state} ${filter} ${after}
          order by created_at desc, id desc
@@ -282,6 +295,13 @@ export class AdminRepository {
     });
   }
 }
+
+// The search folding of src/i18n/text.ts in SQL (PostgreSQL and PGlite): translate() maps each
+// character of FOLD_FROM to the one at the same place in FOLD_TO, and deletes those past its end
+// (ZWNJ and tatweel).
+const DIGITS = "0123456789";
+const FOLD_FROM = "\u064a\u0649\u0643" + "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669" + "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9" + "\u200c\u0640";
+const FOLD_TO = "\u06cc\u06cc\u06a9" + DIGITS + DIGITS;
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => "\\" + c);

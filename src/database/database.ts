@@ -4,6 +4,8 @@ import m002 from "../../sql/002_moderation.sql" with { type: "text" };
 import m003 from "../../sql/003_reliability.sql" with { type: "text" };
 import m004 from "../../sql/004_admin_security.sql" with { type: "text" };
 import m005 from "../../sql/005_poster_language.sql" with { type: "text" };
+import m006 from "../../sql/006_operators.sql" with { type: "text" };
+import m007 from "../../sql/007_poster_control.sql" with { type: "text" };
 import { DependencyError } from "../domain/errors";
 import type { Logger } from "../platform/logger";
 import { withTimeout } from "../platform/timeout";
@@ -17,6 +19,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   { version: 3, name: "003_reliability", sql: m003 },
   { version: 4, name: "004_admin_security", sql: m004 },
   { version: 5, name: "005_poster_language", sql: m005 },
+  { version: 6, name: "006_operators", sql: m006 },
+  { version: 7, name: "007_poster_control", sql: m007 },
 ];
 
 export interface DatabaseOptions {

@@ -34,6 +34,8 @@ export interface Transition {
     category: string | null;
     /** The tags behind the decision; undefined keeps those already stored (operators). */
     tags?: Tag[];
+    /** The earlier ad whose photo this one repeats; undefined keeps what is stored. */
+    copyOf?: string | null;
     actor: string;
     reason: string | null;
   };
@@ -53,6 +55,7 @@ export async function applyTransition(sql: Sql, t: Transition): Promise<{ gen: n
     with upd as (
       update ads set state = ${to.state}, category = ${to.category},
              tags = ${to.tags === undefined ? sql`tags` : sql.json(to.tags as never)},
+             copy_of = ${to.copyOf === undefined ? sql`copy_of` : to.copyOf},
              decided_by = ${decided ? to.actor : null}, decided_at = ${decided ? sql`now()` : null},
              decision_reason = ${to.reason}, updated_at = now(), last_error = null,
              lease_owner = null, lease_until = null, processing_starts = 0, held_by = null,

@@ -6,7 +6,7 @@
 import type { Lang } from "../i18n";
 import type { Tag } from "../tagger/tagger";
 
-export type AdState = "pending" | "review" | "accepted" | "rejected" | "failed";
+export type AdState = "pending" | "review" | "accepted" | "rejected" | "failed" | "withdrawn";
 
 /** What went wrong in a processing step, as recorded for operators. */
 export interface ErrorFacts {
@@ -40,6 +40,13 @@ export interface AdRow {
   dispatch_gen: number;
   lease_owner: string | null;
   processing_starts: number;
+  /** The small JPEG for the public list, once made. */
+  thumb_key?: string | null;
+  /** The earlier ad whose photo this one repeats, when one was found. */
+  copy_of?: string | null;
+  /** The poster's appeal of a rejection, and when. */
+  appeal_note?: string | null;
+  appealed_at?: Date | null;
 }
 
 /** The columns the public routes read. */
@@ -88,4 +95,6 @@ export interface DecisionRecord {
   reason: string;
   /** The e-mail announcing the decision; null when there is none yet (held for review). */
   email: EmailDraft | null;
+  /** The earlier ad whose photo this one repeats (re-post detection). */
+  copyOf?: string | null;
 }

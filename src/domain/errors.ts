@@ -27,12 +27,25 @@ export class DependencyError extends Error {
  */
 export type InputProblem = "invalid" | "unknown" | "too_large" | "unsupported";
 
+/**
+ * Which message an input problem is, with its parameters, so that the HTTP layer can say it in
+ * the client's language (routes/errors.ts `messageFor`; each key is one in the catalogue's
+ * `errors`). `message` stays the English text, for logs and for errors without a detail.
+ */
+export type InputDetail =
+  | { key: "descriptionRequired" | "descriptionEmpty" | "descriptionNul" | "emailRequired" | "emailInvalid" | "imageRequired" | "imageEmpty" | "unsupportedImage" }
+  | { key: "descriptionTooLong"; max: number }
+  | { key: "imageTooLarge"; maxBytes: number }
+  /** A broken container (image/inspect): `problem` is the kind, `maxPixels` the budget it exceeded. */
+  | { key: "invalidImage"; problem: "truncated" | "malformed" | "trailing_data" | "too_many_pixels"; maxPixels: number };
+
 /** Input the client must fix. The message never echoes the input. */
 export class InputError extends Error {
   constructor(
     readonly problem: InputProblem,
     readonly code: string,
     message: string,
+    readonly detail?: InputDetail,
   ) {
     super(message);
     this.name = "InputError";

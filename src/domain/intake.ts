@@ -1,6 +1,6 @@
 import type { AdRepository } from "../database/ad-repository";
 import type { AdRow, PublicAdRow } from "./ad";
-import type { Lang } from "../i18n";
+import { t, type Lang } from "../i18n";
 import { DependencyError, InputError } from "./errors";
 import type { Failpoints } from "../platform/failpoints";
 import type { Logger } from "../platform/logger";
@@ -29,13 +29,6 @@ export interface SubmitInput {
   lang: Lang;
 }
 
-export const MESSAGES = {
-  registered: (id: string) => `Your ad was registered with ID ${id}`,
-  pending: "Your ad is in the review queue",
-  rejected: "Your ad was not approved",
-  accepted: "Your ad was approved",
-} as const;
-
 /** The key an ad's image is stored under: derived from the id only, never from client input. */
 export function imageKeyFor(id: string, ext: string): string {
   return `ads/${id}.${ext}`;
@@ -49,9 +42,9 @@ export function imageKeyFor(id: string, ext: string): string {
  * takes messages again.
  */
 export async function submitAd(deps: IntakeDeps, input: SubmitInput): Promise<AdRow> {
-  const description = validateDescription(input.description);
+  const description = validateDescription(input.description); // NFC, as stored and searched
   const email = validateEmail(input.email);
-  if (!input.image) throw new InputError("invalid", "invalid_image", "image is required");
+  if (!input.image) throw new InputError("invalid", "invalid_image", "image is required", { key: "imageRequired" });
   const kind = validateImage(input.image, deps.maxImageBytes, deps.maxImagePixels);
 
   const id = (deps.newId ?? Bun.randomUUIDv7)();
@@ -91,22 +84,27 @@ export interface PublicAd {
   decided_at?: string;
 }
 
-/** Maps a row to its public view; `failed` is shown as pending (an operator will look at it). */
-export function toPublicAd(row: PublicAdRow): PublicAd {
+/**
+ * Maps a row to its public view, its `message` in `lang` (the reader's, not the poster's);
+ * `failed` is shown as pending (an operator will look at it). The category stays the tag: pages
+ * show it translated (`categoryLabel`).
+ */
+export function toPublicAd(row: PublicAdRow, lang: Lang): PublicAd {
+  const messages = t(lang).status;
   const base = { id: row.id, created_at: row.created_at.toISOString() };
   if (row.state === "accepted") {
     return {
       ...base,
       state: "accepted",
-      message: MESSAGES.accepted,
+      message: messages.accepted,
       description: row.description,
       category: row.category!,
       image_url: `/ads/${row.id}/image`,
       decided_at: row.decided_at?.toISOString(),
     };
   }
-  if (row.state === "rejected") return { ...base, state: "rejected", message: MESSAGES.rejected };
-  return { ...base, state: "pending", message: MESSAGES.pending };
+  if (row.state === "rejected") return { ...base, state: "rejected", message: messages.rejected };
+  return { ...base, state: "pending", message: messages.pending };
 }
 
 /** Looks an ad up by its public id; null when there is no such ad (or the id is malformed). */

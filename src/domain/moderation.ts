@@ -12,6 +12,8 @@ export interface ModerationDeps {
   ads: AdminRepository;
   publisher: AdPublisher;
   publicBaseUrl: string;
+  /** The poster's private manage page, linked from the e-mails (absent: no private link). */
+  manageUrl?: (adId: string) => string;
   log: Logger;
   metrics: ServiceMetrics;
 }
@@ -55,7 +57,7 @@ async function nudge(deps: ModerationDeps, id: string, gen: number | undefined):
 /** Approves an ad in `category`; e-mails the poster if that changes what they were told. */
 export async function approveAd(deps: ModerationDeps, id: string, category: string, actor: string): Promise<boolean> {
   const result = await deps.ads.decide(id, { state: "accepted", category }, { actor, reason: `approved as "${category}"` }, (ad) =>
-    acceptedEmail(ad, category, deps.publicBaseUrl),
+    acceptedEmail(ad, category, deps),
   );
   if (!result) throw new InputError("unknown", "not_found", "No ad with this id");
   if (result.changed) {
@@ -72,7 +74,7 @@ export async function approveAd(deps: ModerationDeps, id: string, category: stri
  */
 export async function rejectAd(deps: ModerationDeps, id: string, reason: string | null, actor: string): Promise<boolean> {
   const result = await deps.ads.decide(id, { state: "rejected" }, { actor, reason: reason ?? t("en").email.operatorRejectReason }, (ad) =>
-    rejectedEmail(ad, reason ?? t(ad.lang).email.operatorRejectReason),
+    rejectedEmail(ad, reason ?? t(ad.lang).email.operatorRejectReason, deps),
   );
   if (!result) throw new InputError("unknown", "not_found", "No ad with this id");
   if (result.changed) {

@@ -8,6 +8,13 @@ import { categoryLabel, dir, t, type Lang } from "../i18n";
 import { formatDate } from "../i18n/format";
 import type { AdRow, EmailDraft } from "./ad";
 
+/** Where an e-mail's links point: the public ad page, and the poster's private manage page. */
+export interface PosterLinks {
+  publicBaseUrl: string;
+  /** The manage page of an ad (src/domain/poster-keys.ts); absent: the e-mails carry no private link. */
+  manageUrl?: (adId: string) => string;
+}
+
 /** What an e-mail needs to know about its ad. */
 export type Addressee = Pick<AdRow, "id" | "email" | "description" | "lang"> & { created_at?: Date };
 
@@ -37,10 +44,17 @@ function html(lang: Lang, paragraphs: string[], foot: string[]): string {
   );
 }
 
-/** The e-mail telling a poster their ad was accepted, with its category and a link to it. */
-export function acceptedEmail(ad: Addressee, category: string, publicBaseUrl: string): EmailDraft {
+/** The private-link paragraph: its lead in text and HTML, or nothing. */
+function manageParagraph(lead: string, url: string | undefined): { text: string; html: string[] } {
+  if (!url) return { text: "", html: [] };
+  return { text: `${lead}\n${url}\n\n`, html: [`${escapeHtml(lead)}<br><a href="${escapeHtml(url)}" dir="ltr">${escapeHtml(url)}</a>`] };
+}
+
+/** The e-mail telling a poster their ad was accepted, with its category, a link to it and the private manage link. */
+export function acceptedEmail(ad: Addressee, category: string, links: PosterLinks): EmailDraft {
   const s = t(ad.lang).email;
-  const link = `${publicBaseUrl}/ads/${ad.id}`;
+  const link = `${links.publicBaseUrl}/ads/${ad.id}`;
+  const manage = manageParagraph(s.manageAccepted, links.manageUrl?.(ad.id));
   const quote = excerpt(ad.description);
   const label = excerpt(categoryLabel(ad.lang, category), 40);
   const foot = footer(ad);
@@ -48,21 +62,22 @@ export function acceptedEmail(ad: Addressee, category: string, publicBaseUrl: st
     kind: "accepted",
     to: ad.email,
     subject: s.acceptedSubject(label),
-    text: `${s.acceptedLead(quote, label)}\n\n${s.seeYourAd}: ${link}\n\n${foot.join("\n")}\n`,
+    text: `${s.acceptedLead(quote, label)}\n\n${s.seeYourAd}: ${link}\n\n${manage.text}${foot.join("\n")}\n`,
     html: html(
       ad.lang,
-      [s.acceptedLead(`<bdi>${escapeHtml(quote)}</bdi>`, `<strong>${escapeHtml(label)}</strong>`), `<a href="${escapeHtml(link)}" dir="ltr">${escapeHtml(s.seeYourAd)}</a>`],
+      [s.acceptedLead(`<bdi>${escapeHtml(quote)}</bdi>`, `<strong>${escapeHtml(label)}</strong>`), `<a href="${escapeHtml(link)}" dir="ltr">${escapeHtml(s.seeYourAd)}</a>`, ...manage.html],
       foot,
     ),
   };
 }
 
 /**
- * The e-mail telling a poster their ad was not approved. Without a reason, the rule's own (no
- * vehicle found) in the poster's language.
+ * The e-mail telling a poster their ad was not approved, with the private link to appeal. Without
+ * a reason, the rule's own (no vehicle found) in the poster's language.
  */
-export function rejectedEmail(ad: Addressee, reason?: string): EmailDraft {
+export function rejectedEmail(ad: Addressee, reason?: string, links?: PosterLinks): EmailDraft {
   const s = t(ad.lang).email;
+  const manage = manageParagraph(s.manageRejected, links?.manageUrl?.(ad.id));
   const quote = excerpt(ad.description);
   const why = reason ?? s.defaultRejectReason;
   const foot = footer(ad);
@@ -70,7 +85,7 @@ export function rejectedEmail(ad: Addressee, reason?: string): EmailDraft {
     kind: "rejected",
     to: ad.email,
     subject: s.rejectedSubject,
-    text: `${s.rejectedLead(quote, why)}\n\n${foot.join("\n")}\n`,
-    html: html(ad.lang, [s.rejectedLead(`<bdi>${escapeHtml(quote)}</bdi>`, escapeHtml(why))], foot),
+    text: `${s.rejectedLead(quote, why)}\n\n${manage.text}${foot.join("\n")}\n`,
+    html: html(ad.lang, [s.rejectedLead(`<bdi>${escapeHtml(quote)}</bdi>`, escapeHtml(why)), ...manage.html], foot),
   };
 }

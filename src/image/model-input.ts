@@ -21,7 +21,7 @@ const ORIENTATIONS: Record<number, readonly [number, number, number, number, num
 };
 
 /** The upright view of stored pixels: its size, and the byte offset of pixel (X, Y) as base + X·stepX + Y·stepY. */
-function uprightView(img: Pixels): { width: number; height: number; base: number; stepX: number; stepY: number; channels: 3 | 4 } {
+export function uprightView(img: Pixels): { width: number; height: number; base: number; stepX: number; stepY: number; channels: 3 | 4 } {
   const c = img.channels ?? 4;
   const [ox, xX, xY, oy, yX, yY] = ORIENTATIONS[img.orientation ?? 1] ?? ORIENTATIONS[1]!;
   const { width: w, height: h } = img;

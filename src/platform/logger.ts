@@ -12,6 +12,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger whose every line also carries `fields` (e.g. a request id or ad id). */
   child(fields: LogFields): Logger;
+  /** The same logger (level, sink, fields), masking `secrets` too (e.g. a password only known after start). */
+  withSecrets(secrets: string[]): Logger;
 }
 
 export interface LoggerOptions {
@@ -49,6 +51,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       warn: (m, f) => emit("warn", m, f),
       error: (m, f) => emit("error", m, f),
       child: (f) => make({ ...base, ...f }),
+      withSecrets: (more) => createLogger({ ...opts, secrets: [...secrets, ...more], base }),
     };
   };
   return make(opts.base ?? {});

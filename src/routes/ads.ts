@@ -1,9 +1,10 @@
 import { withHeaders } from "@elysiajs/openapi";
-import type { Lang } from "../i18n";
-import { requestLang } from "./lang";
-import { Elysia, t, type TSchema } from "elysia";
+import { EN, ErrorModel, ETAG, EXAMPLE_ID, IMAGE_TYPES, Internal, jsonResponse, MESSAGE, NO_CACHE, PUBLIC, RetryAfter, Unavailable } from "./api-models";
+import { t as catalogue, type Lang } from "../i18n";
+import { pageHere, requestLang } from "./lang";
+import { Elysia, t } from "elysia";
 import type { AdRepository } from "../database/ad-repository";
-import { acceptedAdImage, findAd, MESSAGES, submitAd, toPublicAd, type IntakeDeps } from "../domain/intake";
+import { acceptedAdImage, findAd, submitAd, toPublicAd, type IntakeDeps } from "../domain/intake";
 import type { RateLimiter } from "../platform/rate-limit";
 import type { ImageStorage } from "../storage/storage";
 import { DESCRIPTION_MAX } from "../domain/validation";
@@ -14,54 +15,17 @@ import { answer } from "./answer";
 import { errorBody, errorResponse } from "./errors";
 import { browserVersion } from "./public";
 
-/**
- * The one error shape, documented per status (the schema's description is the response's
- * description in the API document; its title names the type for client generators).
- */
-const ErrorModel = (description: string, codes: string[]) =>
-  t.Object(
-    {
-      error: t.Object({
-        code: t.String({ description: "A stable, machine-readable code", examples: codes }),
-        message: t.String({ description: "For people; never echoes the request" }),
-      }),
-    },
-    { title: "Error", description },
-  );
-
-const RetryAfter = t.String({ pattern: "^[0-9]+$", description: "Seconds to wait before trying again" });
-
-/** A dependency is down: 503 with `Retry-After`. */
-const Unavailable = (codes: string[]) =>
-  withHeaders(ErrorModel("A dependency is down (`<dependency>_unavailable`); nothing was changed. Try again after `Retry-After` seconds.", codes), {
-    "Retry-After": RetryAfter,
-  });
-
-const Internal = ErrorModel("An unexpected error (`internal`)", ["internal"]);
-
-const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];
-const ETAG = { required: true, description: "The stored object's entity tag", schema: t.String({ pattern: '^(W/)?"[^"]*"$' }) };
-const NO_CACHE = { required: true, description: "Revalidate on every use", schema: t.Literal("no-cache") };
-
-/** A documented JSON answer for a route whose answers are Response objects (so not validated by Elysia). */
-function jsonResponse(schema: TSchema & { description?: string }, headers?: Record<string, { required: boolean; schema: TSchema }>) {
-  return { description: schema.description ?? "", ...(headers ? { headers } : {}), content: { "application/json": { schema } } };
-}
-
-// Every route here is public: no credentials (stated per operation, as API linters expect).
-const PUBLIC = { security: [] };
-
 const PublicAdModel = t.Object(
   {
     id: t.String({ format: "uuid" }),
     state: t.Union([t.Literal("pending"), t.Literal("accepted"), t.Literal("rejected")], {
       description: "`pending` until a decision (also while an operator looks at it), then `accepted` or `rejected`",
     }),
-    message: t.String({ examples: [MESSAGES.pending, MESSAGES.accepted, MESSAGES.rejected] }),
+    message: t.String({ description: MESSAGE, examples: [EN.status.pending, EN.status.accepted, EN.status.rejected] }),
     created_at: t.String({ format: "date-time" }),
     description: t.Optional(t.String({ description: "Accepted ads only" })),
-    category: t.Optional(t.String({ description: "Accepted ads only", examples: ["car"] })),
-    image_url: t.Optional(t.String({ description: "Accepted ads only: the path of the photo", examples: ["/ads/0198f3c2-8b1e-7d4a-9c55-2f0e6a1b3c4d/image"] })),
+    category: t.Optional(t.String({ description: "Accepted ads only: the tagger's tag, in English whatever the language (pages show it translated)", examples: ["car"] })),
+    image_url: t.Optional(t.String({ description: "Accepted ads only: the path of the photo", examples: [`/ads/${EXAMPLE_ID}/image`] })),
     decided_at: t.Optional(t.String({ format: "date-time", description: "Accepted ads only" })),
   },
   { title: "Ad", description: "The ad's public view. The poster's e-mail is never shown." },
@@ -78,6 +42,8 @@ export interface AdRoutesDeps extends IntakeDeps {
   trustProxy: boolean;
   /** DEFAULT_LANGUAGE: when neither the person nor their browser chooses one. */
   defaultLanguage: Lang;
+  /** The poster's private manage page (shown once on the page after posting; the e-mails carry it too). */
+  manageUrl?: (adId: string) => string;
 }
 
 /** The public ad API: submit, status, image. */
@@ -93,8 +59,9 @@ export function adRoutes(deps: AdRoutesDeps) {
       const wait = deps.rateLimiter.take(clientAddress(request, server, deps.trustProxy));
       if (wait <= 0) return;
       deps.metrics.refused.inc({ code: "rate_limited" });
-      const body = errorBody("rate_limited", "Too many submissions; try again later");
-      const res = browserVersion(request, 429, body) ?? Response.json(body, { status: 429 });
+      const lang = requestLang(request, deps.defaultLanguage);
+      const body = errorBody("rate_limited", catalogue(lang).errors.rateLimited);
+      const res = browserVersion(request, 429, body, {}, lang) ?? Response.json(body, { status: 429 });
       for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string" && !res.headers.has(k)) res.headers.set(k, v);
       res.headers.set("retry-after", String(wait));
       res.headers.set("connection", "close"); // the unread upload is not drained: end the connection
@@ -105,14 +72,16 @@ export function adRoutes(deps: AdRoutesDeps) {
       async ({ body, request, set }) => {
         const image = body.image instanceof Blob ? new Uint8Array(await body.image.arrayBuffer()) : null;
         const log = deps.log.child({ request_id: set.headers["x-request-id"] });
-        const row = await submitAd({ ...deps, log }, { description: body.description, email: body.email, image, lang: requestLang(request, deps.defaultLanguage) });
+        // The poster's language: this answer's, and the e-mails' about this ad.
+        const lang = requestLang(request, deps.defaultLanguage);
+        const row = await submitAd({ ...deps, log }, { description: body.description, email: body.email, image, lang });
         set.status = 201;
         set.headers.location = `/ads/${row.id}`;
-        const registered = { id: row.id, state: "pending" as const, message: MESSAGES.registered(row.id) };
+        const registered = { id: row.id, state: "pending" as const, message: catalogue(lang).status.registered(row.id) };
         return answer({ request, set }, {
           json: () => registered,
-          page: () => SubmitResultPage({ ok: true, id: row.id, message: registered.message }),
-          fragment: () => SubmitSuccess({ id: row.id, message: registered.message }),
+          page: () => SubmitResultPage({ lang, ok: true, id: row.id, manageUrl: deps.manageUrl?.(row.id) }),
+          fragment: () => SubmitSuccess({ lang, id: row.id, manageUrl: deps.manageUrl?.(row.id) }),
         });
       },
       {
@@ -128,7 +97,7 @@ export function adRoutes(deps: AdRoutesDeps) {
               {
                 id: t.String({ format: "uuid" }),
                 state: t.Literal("pending"),
-                message: t.String({ examples: [MESSAGES.registered("0198f3c2-8b1e-7d4a-9c55-2f0e6a1b3c4d")] }),
+                message: t.String({ description: MESSAGE, examples: [EN.status.registered(EXAMPLE_ID)] }),
               },
               { title: "Registered", description: "The ad is stored and queued for review; poll `Location` for its status" },
             ),
@@ -154,12 +123,17 @@ export function adRoutes(deps: AdRoutesDeps) {
       "/ads/:id",
       async ({ params, request, set, status }) => {
         const row = await findAd(deps.repo, params.id);
+        const lang = requestLang(request, deps.defaultLanguage);
         if (!row) {
           set.status = 404;
-          return answer({ request, set }, { json: () => status(404, errorBody("not_found", "No ad with this id")), page: NotFoundPage, fragment: AdGone });
+          return answer({ request, set }, {
+            json: () => status(404, errorBody("not_found", catalogue(lang).errors.adNotFound)),
+            page: () => NotFoundPage({ lang, here: pageHere(request) }),
+            fragment: () => AdGone({ lang }),
+          });
         }
-        const ad = toPublicAd(row);
-        return answer({ request, set }, { json: () => ad, page: () => AdPage({ ad }), fragment: () => AdStatus({ ad }) });
+        const ad = toPublicAd(row, lang);
+        return answer({ request, set }, { json: () => ad, page: () => AdPage({ lang, ad, here: pageHere(request) }), fragment: () => AdStatus({ lang, ad }) });
       },
       {
         params: t.Object({ id: AD_ID }),
@@ -183,7 +157,7 @@ export function adRoutes(deps: AdRoutesDeps) {
         // Every request revalidates (no-cache): a rejected or withdrawn ad's photo is a 404 at
         // once; an unchanged photo costs a 304 without the bytes.
         const img = await acceptedAdImage(deps.repo, deps.storage, params.id, request.headers.get("if-none-match"));
-        if (!img) return errorResponse(404, "not_found", "No accepted ad with this id", { "cache-control": "no-store" });
+        if (!img) return errorResponse(404, "not_found", catalogue(requestLang(request, deps.defaultLanguage)).errors.acceptedAdNotFound, { "cache-control": "no-store" });
         const headers = { etag: img.etag, "cache-control": "no-cache" };
         if (img.notModified) return new Response(null, { status: 304, headers });
         return new Response(img.body, { headers: { ...headers, "content-type": img.contentType, "content-length": String(img.size) } });

@@ -8,8 +8,12 @@ import Negotiator from "negotiator";
 
 export type Representation = "json" | "page" | "fragment";
 
-/** Answers chosen by `answer` differ by these request headers: caches must key on them. */
-export const VARY = "Accept, HX-Request";
+/**
+ * Answers chosen by `answer` differ by these request headers: caches must key on them. The
+ * representation follows Accept and HX-Request; the language of pages and `message`s follows
+ * Accept-Language and the `lang` cookie (src/routes/lang.ts).
+ */
+export const VARY = "Accept, HX-Request, Accept-Language, Cookie";
 
 export const HTML_CONTENT_TYPE = "text/html; charset=utf-8";
 
@@ -41,11 +45,11 @@ export function representationOf(request: Request): Representation {
   return h.get("hx-history-restore-request") === "true" || h.get("hx-request-type") === "full" ? "page" : "fragment";
 }
 
-/** An HTML answer to a request that could also have been answered with JSON. */
+/** An HTML answer to a request that could also have been answered with JSON (revalidated on every use unless `headers` says otherwise). */
 export function htmlAnswer(body: string, status = 200, headers: HeadersInit = {}): Response {
   const res = new Response(body, { status, headers });
   res.headers.set("content-type", HTML_CONTENT_TYPE);
-  res.headers.set("cache-control", "no-cache");
+  if (!res.headers.has("cache-control")) res.headers.set("cache-control", "no-cache");
   res.headers.set("vary", VARY);
   return res;
 }

@@ -14,6 +14,11 @@ import { serviceMetrics } from "../../src/platform/metrics";
 import type { ImageStorage } from "../../src/storage/storage";
 import { createTestDatabase } from "../support/stack";
 import { emailsOf } from "../support/rows";
+import { photo } from "../support/fixtures";
+import { PosterRepository } from "../../src/database/poster-repository";
+import { PosterKeys } from "../../src/domain/poster-keys";
+import { decodeImage } from "../../src/image/decode";
+import { thumbnailJpeg } from "../../src/image/thumbnail";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let sql: Sql;
@@ -128,5 +133,58 @@ describe("handleAdMessage", () => {
     expect(row!.held_by).toBe("tagger");
     expect(await repo.releaseHeld("tagger")).toBeGreaterThanOrEqual(1);
     expect((await repo.claimDue(1000, 10_000)).map((x) => x.id)).toContain(id);
+  });
+});
+
+describe("re-posted photos and thumbnails", () => {
+  // Real photos through real decoding: the fixture and a smaller, re-encoded copy of it.
+  const keys = new PosterKeys("r".repeat(40));
+
+  async function photoDeps(bytesOf: (key: string) => Uint8Array) {
+    const objects = new Map<string, Uint8Array>();
+    const storage = {
+      get: async (key: string) => ({ bytes: objects.get(key) ?? bytesOf(key), contentType: "image/jpeg" }),
+      put: async (key: string, bytes: Uint8Array) => void objects.set(key, bytes),
+    } as unknown as ImageStorage;
+    const posters = new PosterRepository(sql);
+    return { objects, d: deps({ storage, manageUrl: (id) => keys.manageUrl("http://ads.example.test", id), photos: { posters, keys, storage, maxDistance: 12, windowDays: 90 } }) };
+  }
+  async function adBy(email: string) {
+    const id = Bun.randomUUIDv7();
+    await repo.insert({ id, description: "A bus", email, imageKey: `ads/${id}.jpg`, imageContentType: "image/jpeg", imageBytes: 10, lang: "en" });
+    return id;
+  }
+
+  test("another poster's copy (smaller, re-encoded) waits for an operator as a possible copy; the original is accepted with a thumbnail and a manage link", async () => {
+    const bus = photo("vehicle-bus.jpg");
+    const copy = thumbnailJpeg((await decodeImage(bus))!, 400, 50);
+    const first = await adBy(`first-${Math.random()}@example.com`);
+    const second = await adBy(`second-${Math.random()}@example.com`);
+    const { objects, d } = await photoDeps((key) => (key.includes(second) ? copy : bus));
+    expect(await handleAdMessage(d, { adId: first, retries: 0 })).toEqual({ kind: "done" });
+    expect(await handleAdMessage(d, { adId: second, retries: 0 })).toEqual({ kind: "done" });
+    const [a] = await sql`select state, thumb_key, copy_of from ads where id = ${first}`;
+    expect(a).toMatchObject({ state: "accepted", thumb_key: `thumbs/${first}.jpg`, copy_of: null });
+    expect(objects.has(`thumbs/${first}.jpg`)).toBe(true);
+    const [b] = await sql`select state, copy_of, decision_reason, thumb_key from ads where id = ${second}`;
+    expect(b).toMatchObject({ state: "review", copy_of: first, thumb_key: null });
+    expect(b!.decision_reason).toContain(`possible copy of ${first}`);
+    const [mail] = await emailsOf(sql, first);
+    expect(mail!.body_text).toContain(`http://ads.example.test/manage/${keys.manageToken(first)}`);
+    expect(await emailsOf(sql, second)).toEqual([]); // nothing sent while an operator looks
+  });
+
+  test("the same poster posting again a photo of theirs that was rejected: decided as usual, and noted", async () => {
+    const email = `again-${Math.random()}@example.com`;
+    const cat = photo("none-cat.png");
+    const before = await adBy(email);
+    const again = await adBy(email);
+    const { d } = await photoDeps(() => cat);
+    const rejecting = { ...d, tagger: { tag: async () => [{ name: "cat", confidence: 90 }] } };
+    await handleAdMessage(rejecting, { adId: before, retries: 0 });
+    await handleAdMessage(rejecting, { adId: again, retries: 0 });
+    const [row] = await sql`select state, copy_of, decision_reason from ads where id = ${again}`;
+    expect(row).toMatchObject({ state: "rejected", copy_of: before });
+    expect(row!.decision_reason).toContain(`re-post of the poster's own ad ${before}`);
   });
 });

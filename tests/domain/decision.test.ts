@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { decideFromTags, decisionEmail, decisionReason } from "../../src/domain/decision";
+import { decideFromTags, decisionEmail, decisionReason, repostOf, withReposts } from "../../src/domain/decision";
 
 const rule = { vehicleTag: "vehicle", minConfidence: 50 };
 const tags = (...pairs: Array<[string, number]>) => pairs.map(([name, confidence]) => ({ name, confidence }));
@@ -62,15 +62,15 @@ describe("what a decision says and sends", () => {
     expect(decisionReason(decideFromTags([{ name: "vehicle", confidence: 10 }], rule), rule)).toBe("vehicle 10.0 < 50");
   });
   test("accepted and rejected ads get their e-mail; an ad held for review gets none yet", () => {
-    const accepted = decisionEmail(decideFromTags([{ name: "bus", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule), ad, "https://ads.example");
+    const accepted = decisionEmail(decideFromTags([{ name: "bus", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule), ad, { publicBaseUrl: "https://ads.example" });
     expect(accepted).toMatchObject({ kind: "accepted", to: ad.email, subject: "Your ad was accepted (bus)" });
     expect(accepted!.text).toContain(`https://ads.example/ads/${ad.id}`);
-    expect(decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, "https://ads.example")).toMatchObject({ kind: "rejected" });
-    expect(decisionEmail(decideFromTags([{ name: "vehicle", confidence: 40 }], rule), ad, "https://ads.example")).toBeNull();
+    expect(decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, { publicBaseUrl: "https://ads.example" })).toMatchObject({ kind: "rejected" });
+    expect(decisionEmail(decideFromTags([{ name: "vehicle", confidence: 40 }], rule), ad, { publicBaseUrl: "https://ads.example" })).toBeNull();
   });
   test("a Persian poster's e-mail is Persian: translated category, Solar Hijri date, right to left, the text isolated", () => {
     const fa = { ...ad, description: "پژو 206 <b>تمیز</b>", lang: "fa" as const, created_at: new Date("2026-12-02T12:30:00Z") };
-    const accepted = decisionEmail(decideFromTags([{ name: "car", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule), fa, "https://ads.example")!;
+    const accepted = decisionEmail(decideFromTags([{ name: "car", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule), fa, { publicBaseUrl: "https://ads.example" })!;
     expect(accepted.subject).toBe("آگهی شما تأیید شد (خودرو)");
     expect(accepted.text).toContain("«پژو 206 <b>تمیز</b>»");
     expect(accepted.text).toContain("۱۴۰۵"); // 2 December 2026 is 11 Azar 1405
@@ -78,12 +78,52 @@ describe("what a decision says and sends", () => {
     expect(accepted.text).not.toContain("accepted");
     expect(accepted.html.startsWith('<div dir="rtl" lang="fa">')).toBe(true);
     expect(accepted.html).toContain("<bdi>پژو 206 &lt;b&gt;تمیز&lt;/b&gt;</bdi>");
-    const rejected = decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), fa, "https://ads.example")!;
+    const rejected = decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), fa, { publicBaseUrl: "https://ads.example" })!;
     expect(rejected.subject).toBe("آگهی شما تأیید نشد");
     expect(rejected.text).toContain("وسیله نقلیه");
     // The English e-mail is unchanged in substance, and left to right.
-    const en = decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, "https://ads.example")!;
+    const en = decisionEmail(decideFromTags([{ name: "cat", confidence: 90 }], rule), ad, { publicBaseUrl: "https://ads.example" })!;
     expect(en.text).toContain("We could not find a vehicle in the photo.");
     expect(en.html.startsWith('<div dir="ltr" lang="en">')).toBe(true);
+  });
+});
+
+describe("re-posts next to the rule", () => {
+  const rule = { vehicleTag: "vehicle", minConfidence: 50 };
+  const accepted = decideFromTags([{ name: "car", confidence: 90 }, { name: "vehicle", confidence: 80 }], rule);
+  const rejected = decideFromTags([{ name: "cat", confidence: 90 }], rule);
+  const m = (id: string, samePoster: boolean, state: string, distance = 3) => ({ id, samePoster, state, distance });
+
+  test("another poster's photo comes first, whatever the order; then the same poster's", () => {
+    expect(repostOf([])).toBeNull();
+    expect(repostOf([m("mine", true, "accepted", 1), m("theirs", false, "accepted", 5)])).toEqual({ kind: "copy", of: "theirs", distance: 5 });
+    expect(repostOf([m("mine", true, "accepted")])).toMatchObject({ kind: "duplicate", of: "mine" });
+    for (const state of ["withdrawn", "rejected", "failed"]) expect(repostOf([m("old", true, state)])).toMatchObject({ kind: "own_repost", of: "old" });
+  });
+
+  test("a copy goes to review with its reason; the poster's own re-post or second listing, and a rejection, keep the rule's outcome", () => {
+    const copy = withReposts(accepted, { kind: "copy", of: "x", distance: 4 });
+    expect(copy).toMatchObject({ state: "review", category: null });
+    expect(decisionReason(copy, rule)).toBe("possible copy of x (photo distance 4)");
+    const dup = withReposts(accepted, { kind: "duplicate", of: "y", distance: 0 });
+    expect(dup.state).toBe("accepted");
+    expect(decisionReason(dup, rule)).toBe("vehicle 80.0 >= 50; same photo as the poster's ad y");
+    const own = withReposts(accepted, { kind: "own_repost", of: "z", distance: 2 });
+    expect(own.state).toBe("accepted");
+    expect(decisionReason(own, rule)).toBe("vehicle 80.0 >= 50; re-post of the poster's own ad z");
+    const copiedCat = withReposts(rejected, { kind: "copy", of: "w", distance: 1 });
+    expect(copiedCat.state).toBe("rejected");
+    expect(decisionReason(copiedCat, rule)).toBe("no vehicle tag; photo also in w");
+    expect(withReposts(accepted, null)).toBe(accepted);
+  });
+
+  test("a review decision (copy) sends no e-mail yet; the e-mails carry the private manage link when there is one", () => {
+    const ad = { id: "01a2373d-67f4-7475-b38c-41640e2bcab1", email: "p@example.com", description: "A bus", lang: "en" as const };
+    const links = { publicBaseUrl: "https://ads.example", manageUrl: (id: string) => `https://ads.example/manage/T-${id}` };
+    expect(decisionEmail(withReposts(accepted, { kind: "copy", of: "x", distance: 4 }), ad, links)).toBeNull();
+    expect(decisionEmail(accepted, ad, links)!.text).toContain(`Sold it? Take the ad down here`);
+    expect(decisionEmail(accepted, ad, links)!.html).toContain(`https://ads.example/manage/T-${ad.id}`);
+    expect(decisionEmail(rejected, ad, links)!.text).toContain(`https://ads.example/manage/T-${ad.id}`);
+    expect(decisionEmail(rejected, ad, { publicBaseUrl: "https://ads.example" })!.text).not.toContain("/manage/");
   });
 });

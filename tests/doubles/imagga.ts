@@ -112,3 +112,13 @@ export function startImaggaDouble(opts: { key?: string; secret?: string; port?: 
 }
 
 export type ImaggaDouble = ReturnType<typeof startImaggaDouble>;
+
+/** Holds the double's answers back by `ms` while `fn` runs, so an ad stays pending long enough to watch it change. */
+export async function withSlowImagga<T>(imagga: ImaggaDouble, ms: number, fn: () => Promise<T>): Promise<T> {
+  imagga.faults.delayMs = ms;
+  try {
+    return await fn();
+  } finally {
+    imagga.faults.delayMs = 0;
+  }
+}

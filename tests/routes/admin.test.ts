@@ -4,12 +4,12 @@
  * and the operator actions with their audit entries and e-mails.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { buildAppDeps, buildHandlerDeps } from "../../src/compose";
+import { buildAppDeps, buildHandlerDeps, posterKeys } from "../../src/compose";
 import { handleAdMessage } from "../../src/consumer/handle-ad-message";
 import type { AdminDeps } from "../../src/routes/admin";
 import { createApp } from "../../src/routes/app";
 import { AdminAuth } from "../../src/admin/auth";
-import { silentLogger } from "../../src/platform/logger";
+import { createLogger, silentLogger, type Logger } from "../../src/platform/logger";
 import { serviceMetrics } from "../../src/platform/metrics";
 import { ADMIN_TEST_PASSWORD, buildTestApp } from "../support/app";
 import { photo } from "../support/fixtures";
@@ -25,16 +25,18 @@ let app: ReturnType<typeof createApp>;
  * as ADMIN_PASSWORD, and TRUST_PROXY from the stack's configuration (true here, so each test can
  * be its own client through X-Forwarded-For), unless `admin` overrides it.
  */
-function appWith(password: string, admin: Partial<AdminDeps> = {}) {
+function appWith(password: string, admin: Partial<AdminDeps> = {}, log: Logger = silentLogger) {
   const deps = buildAppDeps(stack.config, {
     repo: t.repo,
     storage: t.storage,
     publisher: t.publisher,
-    log: silentLogger,
+    log,
     metrics: t.metrics,
     checks: {},
     isShuttingDown: () => false,
     version: "test",
+    sql: t.sql,
+    keys: posterKeys(stack.config),
     admin: { sql: t.sql, password },
   });
   deps.admin = { trustProxy: stack.config.trustProxy, ...deps.admin!, ...admin };
@@ -57,8 +59,9 @@ const reqOn = (a: { handle(r: Request): Promise<Response> }, method: string, pat
   a.handle(new Request((init.base ?? BASE) + path, { method, body: init.body, headers: { ...(init.cookie ? { cookie: init.cookie } : {}), ...init.headers } }));
 const req = (method: string, path: string, init: Init = {}) => reqOn(app, method, path, init);
 
-async function login(password = ADMIN_TEST_PASSWORD, ip?: string, on: { handle(r: Request): Promise<Response> } = app, init: Init = {}) {
-  const body = new URLSearchParams({ password });
+/** Signs in with only the password (the bootstrap `admin`), or as `name`. */
+async function login(password = ADMIN_TEST_PASSWORD, ip?: string, on: { handle(r: Request): Promise<Response> } = app, init: Init = {}, name?: string) {
+  const body = new URLSearchParams({ ...(name !== undefined ? { name } : {}), password });
   return reqOn(on, "POST", "/admin/login", { ...init, body, headers: { "content-type": "application/x-www-form-urlencoded", ...(ip ? { "x-forwarded-for": ip } : {}), ...init.headers } });
 }
 
@@ -143,6 +146,9 @@ describe("access control", () => {
     const res = await login(ADMIN_TEST_PASSWORD, "10.20.0.2");
     expect(res.status).toBe(303);
     const cookie = cookieOf(res);
+    // The database holds a tag keyed by the operator's password hash, never the password or a plain hash of it.
+    const [row] = await t.sql<{ password_tag: string | null }[]>`select password_tag from admin_sessions where token_hash = ${new Bun.CryptoHasher("sha256").update(cookie.split("=")[1]!).digest("hex")}`;
+    expect(row!.password_tag).toBeTruthy();
     // A restart with the same password keeps the session...
     expect((await reqOn(appWith(ADMIN_TEST_PASSWORD), "GET", "/admin", { cookie })).status).toBe(200);
     // ...one with another password does not, on that copy nor on a copy still running the old one
@@ -151,14 +157,14 @@ describe("access control", () => {
     const res2 = await reqOn(changed, "GET", "/admin", { cookie });
     expect(res2.status).toBe(303);
     expect(res2.headers.get("location")).toBe("/admin/login");
-    // The database holds a tag derived from the password, never the password or a plain hash of it.
-    const [row] = await t.sql<{ password_tag: string | null }[]>`select password_tag from admin_sessions where token_hash = ${new Bun.CryptoHasher("sha256").update(cookie.split("=")[1]!).digest("hex")}`;
-    expect(row!.password_tag).toBeTruthy();
-    const dump = JSON.stringify(await t.sql`select * from admin_sessions`);
+    const dump = JSON.stringify([await t.sql`select * from admin_sessions`, await t.sql`select * from operators`]);
     expect(dump).not.toContain(ADMIN_TEST_PASSWORD);
     expect(dump).not.toContain(new Bun.CryptoHasher("sha256").update(ADMIN_TEST_PASSWORD).digest("hex"));
-    // The new password signs in on the new copy.
+    // The new password signs in, on the new copy and (the database is shared) on the old one; the old password nowhere.
     expect((await login("a brand new operator password", "10.20.0.3", changed)).status).toBe(303);
+    expect((await login(ADMIN_TEST_PASSWORD, "10.20.0.7", changed)).status).toBe(401);
+    // A restart with the first password again (the rest of this file signs in with it).
+    expect((await login(ADMIN_TEST_PASSWORD, "10.20.0.8", appWith(ADMIN_TEST_PASSWORD))).status).toBe(303);
   });
 
   test("the session cookie is Secure when the request came over https (directly, or per a trusted proxy)", async () => {
@@ -248,10 +254,10 @@ describe("moderation", () => {
     expect((await t.repo.get(id))!.state).toBe("rejected");
     const res = await req("POST", `/admin/ads/${id}/approve`, { cookie, ...form(csrf, { category: "car" }) });
     expect(res.status).toBe(200);
-    expect(unescape(await res.text())).toContain('Approved as "car"');
-    expect(await t.repo.get(id)).toMatchObject({ state: "accepted", category: "car", decided_by: "operator" });
+    expect(unescape(await res.text())).toContain("Approved as “car”");
+    expect(await t.repo.get(id)).toMatchObject({ state: "accepted", category: "car", decided_by: "admin" });
     const events = await eventsOf(t.sql, id);
-    expect(events.at(-1)).toMatchObject({ from_state: "rejected", to_state: "accepted", actor: "operator" });
+    expect(events.at(-1)).toMatchObject({ from_state: "rejected", to_state: "accepted", actor: "admin" });
     const emails = await emailsOf(t.sql, id);
     expect(emails.map((e) => e.kind)).toEqual(["rejected", "accepted"]);
     // The worker delivers the queued e-mail when it sees the id.
@@ -287,7 +293,7 @@ describe("moderation", () => {
     expect(await t.repo.get(id)).toMatchObject({ state: "pending", attempts: 0, category: null });
     await processNow(id);
     expect(await t.repo.get(id)).toMatchObject({ state: "accepted", category: "bus", decided_by: "auto" });
-    expect((await eventsOf(t.sql, id)).map((e) => `${e.to_state}/${e.actor}`)).toEqual(["pending/poster", "rejected/operator", "pending/operator", "accepted/auto"]);
+    expect((await eventsOf(t.sql, id)).map((e) => `${e.to_state}/${e.actor}`)).toEqual(["pending/poster", "rejected/admin", "pending/admin", "accepted/auto"]);
   });
 
   test("an operator's decision is never overwritten by a late worker", async () => {
@@ -295,7 +301,7 @@ describe("moderation", () => {
     const id = await submit("none-cat.png");
     await req("POST", `/admin/ads/${id}/approve`, { cookie, ...form(csrf, { category: "cat carrier" }) });
     await processNow(id); // the message the intake published arrives after the operator acted
-    expect(await t.repo.get(id)).toMatchObject({ state: "accepted", category: "cat carrier", decided_by: "operator" });
+    expect(await t.repo.get(id)).toMatchObject({ state: "accepted", category: "cat carrier", decided_by: "admin" });
   });
 
   test("bulk approve uses each ad's top tag; bulk reject applies one reason", async () => {
@@ -370,7 +376,8 @@ describe("forms without JavaScript", () => {
     await t.sql`update emails set status = 'failed', last_error = 'test: mailbox full' where ad_id = ${id}`; // so the Resend buttons render
     const emailId = (await emailsOf(t.sql, id))[0]!.id;
     const seen: string[] = [];
-    for (const path of ["/admin", "/admin?state=accepted", `/admin/ads/${id}`, "/admin/outbox", "/admin/outbox?status=failed", "/admin/overview"]) {
+    await t.sql`insert into operators (name, role, password_hash) values ('forms-check', 'operator', 'x') on conflict do nothing`; // so the operators page has rows with buttons
+    for (const path of ["/admin", "/admin?state=accepted", `/admin/ads/${id}`, "/admin/outbox", "/admin/outbox?status=failed", "/admin/overview", "/admin/operators", "/admin/account"]) {
       const forms = postForms(await (await req("GET", path, { cookie })).text());
       expect(forms.length).toBeGreaterThan(0);
       for (const f of forms) {
@@ -378,7 +385,9 @@ describe("forms without JavaScript", () => {
         seen.push(f.action);
       }
     }
-    for (const action of ["/admin/logout", "/admin/bulk", `/admin/ads/${id}/approve`, `/admin/ads/${id}/reject`, `/admin/ads/${id}/reprocess`, `/admin/emails/${emailId}/resend`]) expect(seen).toContain(action);
+    const [other] = await t.sql<{ id: string }[]>`select id::text as id from operators where name = 'forms-check'`;
+    for (const action of ["/admin/logout", "/admin/bulk", `/admin/ads/${id}/approve`, `/admin/ads/${id}/reject`, `/admin/ads/${id}/reprocess`, `/admin/emails/${emailId}/resend`, "/admin/operators", "/admin/account"]) expect(seen).toContain(action);
+    for (const action of ["disable", "reset-password", "role"]) expect(seen).toContain(`/admin/operators/${other!.id}/${action}`);
   });
 
   test("a plain form POST (no htmx, no header) with the page's _csrf field works; without the field it is refused (403)", async () => {
@@ -469,18 +478,299 @@ describe("login throttling", () => {
 
   test("AdminAuth: a client's refused attempts do not spend the global budget", async () => {
     const auth = new AdminAuth(t.sql, ADMIN_TEST_PASSWORD, 60_000);
-    for (let i = 0; i < 100; i++) await auth.login("wrong password", "198.51.100.7");
-    expect(await auth.login("wrong password", "198.51.100.7")).toMatchObject({ ok: false, reason: "throttled" });
-    // Fifteen other clients, each within its own budget, still get answers (the global burst is
-    // 20, and the hammering client spent only the 5 attempts it was allowed).
-    for (let i = 0; i < 14; i++) expect(await auth.login("wrong password", `198.51.101.${i}`)).toMatchObject({ ok: false, reason: "bad_password" });
-    expect(await auth.login(ADMIN_TEST_PASSWORD, "198.51.102.1")).toMatchObject({ ok: true });
+    for (let i = 0; i < 100; i++) await auth.login("", "wrong password", "198.51.100.7");
+    expect(await auth.login("", "wrong password", "198.51.100.7")).toMatchObject({ ok: false, reason: "throttled" });
+    // Fifteen other clients, each within its own budget (and each trying a name of its own, within
+    // that name's budget), still get answers (the global burst is 20, and the hammering client
+    // spent only the 5 attempts it was allowed).
+    for (let i = 0; i < 14; i++) expect(await auth.login(`guess-${i}`, "wrong password", `198.51.101.${i}`)).toMatchObject({ ok: false, reason: "bad_password" });
+    expect(await auth.login("", ADMIN_TEST_PASSWORD, "198.51.102.1")).toMatchObject({ ok: true });
   });
 
   test("AdminAuth: the IPv6 addresses of one /64 are one client", async () => {
     const auth = new AdminAuth(t.sql, ADMIN_TEST_PASSWORD, 60_000);
-    for (let i = 0; i < 5; i++) expect(await auth.login("wrong password", `2001:db8:7:7::${i + 1}`)).toMatchObject({ ok: false, reason: "bad_password" });
-    expect(await auth.login(ADMIN_TEST_PASSWORD, "2001:db8:7:7:abcd::99")).toMatchObject({ ok: false, reason: "throttled" });
-    expect(await auth.login(ADMIN_TEST_PASSWORD, "2001:db8:7:8::1")).toMatchObject({ ok: true });
+    for (let i = 0; i < 5; i++) expect(await auth.login("", "wrong password", `2001:db8:7:7::${i + 1}`)).toMatchObject({ ok: false, reason: "bad_password" });
+    expect(await auth.login("", ADMIN_TEST_PASSWORD, "2001:db8:7:7:abcd::99")).toMatchObject({ ok: false, reason: "throttled" });
+    expect(await auth.login("", ADMIN_TEST_PASSWORD, "2001:db8:7:8::1")).toMatchObject({ ok: true });
+  });
+});
+
+// ---- a team of operators ----
+
+type App = ReturnType<typeof appWith>;
+type Session = { cookie: string; csrf: string };
+let ipSeq = 0;
+/** A client address of its own for each sign-in (TRUST_PROXY is on here), so no per-client budget runs out. */
+const nextIp = () => `10.60.${Math.floor(++ipSeq / 250)}.${ipSeq % 250}`;
+
+/** Signs in as `name` (empty: the bootstrap admin) on `a`; returns the session. */
+async function signInAs(a: App, name: string, password: string): Promise<Session> {
+  const res = await login(password, nextIp(), a, {}, name);
+  expect([name, res.status]).toEqual([name, 303]);
+  const cookie = cookieOf(res);
+  const page = await (await reqOn(a, "GET", "/admin", { cookie })).text();
+  const csrf = /"X-CSRF-Token":"([^"]+)"/.exec(unescape(page))![1]!;
+  return { cookie, csrf };
+}
+
+/** A same-origin POST with the session's CSRF token (htmx unless `plain`). */
+function post(a: App, s: Session, path: string, fields: Record<string, string | string[]> = {}, plain = false) {
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) for (const x of [v].flat()) body.append(k, x);
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", "x-csrf-token": s.csrf, "sec-fetch-site": "same-origin" };
+  if (!plain) headers["hx-request"] = "true";
+  return reqOn(a, "POST", path, { cookie: s.cookie, body, headers });
+}
+
+const passwordIn = (html: string) => /<code class="password" dir="ltr">([^<]+)<\/code>/.exec(html)?.[1];
+
+/** Adds an operator through the operators page as `admin`; returns their id and the password shown once. */
+async function addOperator(a: App, admin: Session, name: string, role = "operator", lang = "en"): Promise<{ id: string; password: string }> {
+  const res = await post(a, admin, "/admin/operators", { name, role, lang });
+  const html = await res.text();
+  expect([name, res.status]).toEqual([name, 200]);
+  const password = passwordIn(html);
+  expect(password).toBeTruthy();
+  const [row] = await t.sql<{ id: string }[]>`select id::text as id from operators where lower(name) = lower(${name})`;
+  return { id: row!.id, password: password! };
+}
+
+/** The HTML of one queue row (`<tr id="ad-…">`). */
+function rowOf(html: string, id: string): string {
+  const at = html.indexOf(`<tr id="ad-${id}"`);
+  expect(at).toBeGreaterThanOrEqual(0);
+  return html.slice(at, html.indexOf("</tr>", at));
+}
+
+describe("operators", () => {
+  test("an operator signs in with a name and password (argon2id in the database, the name in any case); a wrong password and an unknown name get one answer", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    const sara = await addOperator(a, admin, "Sara", "operator", "fa");
+    const [row] = await t.sql<{ password_hash: string; role: string; lang: string }[]>`select password_hash, role, lang from operators where id = ${sara.id}`;
+    expect(row!.password_hash).toStartWith("$argon2id$");
+    expect(row!.password_hash).not.toContain(sara.password);
+    expect(row).toMatchObject({ role: "operator", lang: "fa" });
+    await signInAs(a, "sara", sara.password);
+    await signInAs(a, "SARA", sara.password);
+    const wrong = await login("not her password", nextIp(), a, {}, "sara");
+    const unknown = await login(sara.password, nextIp(), a, {}, "nobody-by-that-name");
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    const sameBut = (html: string) => html.replace(/ value="[^"]*"/, "");
+    expect(sameBut(await wrong.text())).toBe(sameBut(await unknown.text()));
+    // The bootstrap account answers to its name too, in any case, and to an empty name.
+    await signInAs(a, "ADMIN", ADMIN_TEST_PASSWORD);
+    await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    // The sign-in records when; the list shows it.
+    const [seen] = await t.sql<{ last_sign_in_at: Date | null }[]>`select last_sign_in_at from operators where id = ${sara.id}`;
+    expect(seen!.last_sign_in_at).toBeInstanceOf(Date);
+  });
+
+  test("every operators route refuses a non-admin operator (403), derived from the router; the nav shows them only to admins", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    const omid = await addOperator(a, admin, "omid");
+    const target = await addOperator(a, admin, "target-of-omid");
+    const s = await signInAs(a, "omid", omid.password);
+    const routes = a.routes.filter((r) => r.path === "/admin/operators" || r.path.startsWith("/admin/operators/"));
+    expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(["GET /admin/operators", "POST /admin/operators", "POST /admin/operators/:id/:action"]);
+    const before = await t.sql`select * from operators order by id`;
+    for (const r of routes) {
+      for (const action of ["disable", "enable", "reset-password", "role"]) {
+        const path = r.path.replace(":id", target.id).replace(":action", action);
+        const fields = { name: "made-by-omid", role: "admin", lang: "en" };
+        const res = r.method === "GET" ? await reqOn(a, "GET", path, { cookie: s.cookie }) : await post(a, s, path, fields);
+        const where = `${r.method} ${path}`;
+        expect([where, res.status]).toEqual([where, 403]);
+        if (r.method === "POST") expect((await post(a, s, path, fields, true)).status).toBe(403); // a plain form too
+      }
+    }
+    expect(await t.sql`select * from operators order by id`).toEqual(before);
+    expect(await (await reqOn(a, "GET", "/admin", { cookie: s.cookie })).text()).not.toContain('href="/admin/operators"');
+    expect(await (await reqOn(a, "GET", "/admin", { cookie: admin.cookie })).text()).toContain('href="/admin/operators"');
+    // The same session is refused once more when its CSRF token is missing: the session guard decides first.
+    expect((await reqOn(a, "POST", "/admin/operators", { cookie: s.cookie, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "name=x" })).status).toBe(403);
+  });
+
+  test("a disabled operator's open session is refused at once; enabled again, they sign in anew (the old session stays ended)", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    const nika = await addOperator(a, admin, "nika");
+    const s = await signInAs(a, "nika", nika.password);
+    expect((await reqOn(a, "GET", "/admin", { cookie: s.cookie })).status).toBe(200);
+    const off = await post(a, admin, `/admin/operators/${nika.id}/disable`);
+    expect(off.status).toBe(200);
+    expect(await off.text()).toContain("nika is disabled");
+    const page = await reqOn(a, "GET", "/admin", { cookie: s.cookie });
+    expect([page.status, page.headers.get("location")]).toEqual([303, "/admin/login"]);
+    const id = await submit();
+    expect((await post(a, s, `/admin/ads/${id}/reject`, { reason: "too late" })).status).toBe(401);
+    expect((await t.repo.get(id))!.state).toBe("pending");
+    expect((await login(nika.password, nextIp(), a, {}, "nika")).status).toBe(401);
+    // Also on another copy (the database is the truth), and without waiting for a restart.
+    expect((await reqOn(appWith(ADMIN_TEST_PASSWORD), "GET", "/admin", { cookie: s.cookie })).status).toBe(303);
+    expect((await post(a, admin, `/admin/operators/${nika.id}/enable`, {}, true)).status).toBe(303);
+    expect((await reqOn(a, "GET", "/admin", { cookie: s.cookie })).status).toBe(303);
+    await signInAs(a, "nika", nika.password);
+  });
+
+  test("a password reset shows the new password once and ends the operator's sessions; an admin cannot reset, disable or demote themselves here", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    const [me] = await t.sql<{ id: string }[]>`select id::text as id from operators where name = 'admin'`;
+    const reza = await addOperator(a, admin, "reza");
+    const s = await signInAs(a, "reza", reza.password);
+    const res = await post(a, admin, `/admin/operators/${reza.id}/reset-password`);
+    expect(res.status).toBe(200);
+    const fresh = passwordIn(await res.text())!;
+    expect(fresh).toBeTruthy();
+    expect(fresh).not.toBe(reza.password);
+    expect((await reqOn(a, "GET", "/admin", { cookie: s.cookie })).status).toBe(303);
+    expect((await login(reza.password, nextIp(), a, {}, "reza")).status).toBe(401);
+    await signInAs(a, "reza", fresh);
+    // The list page never shows a password again.
+    expect(passwordIn(await (await reqOn(a, "GET", "/admin/operators", { cookie: admin.cookie })).text())).toBeUndefined();
+    for (const action of ["reset-password", "disable", "role"]) {
+      const r = await post(a, admin, `/admin/operators/${me!.id}/${action}`, { role: "operator" });
+      expect([action, r.status]).toEqual([action, 409]);
+      expect(await r.text()).toContain("You cannot do this to your own account.");
+    }
+    expect((await reqOn(a, "GET", "/admin", { cookie: admin.cookie })).status).toBe(200);
+    // Role changes are recorded; the role decides at once.
+    expect((await post(a, admin, `/admin/operators/${reza.id}/role`, { role: "admin" })).status).toBe(200);
+    const rs = await signInAs(a, "reza", fresh);
+    expect((await reqOn(a, "GET", "/admin/operators", { cookie: rs.cookie })).status).toBe(200);
+    expect((await post(a, admin, `/admin/operators/${reza.id}/role`, { role: "operator" })).status).toBe(200);
+    expect((await reqOn(a, "GET", "/admin/operators", { cookie: rs.cookie })).status).toBe(403);
+    expect((await post(a, admin, `/admin/operators/${reza.id}/role`, { role: "boss" })).status).toBe(422);
+  });
+
+  test("names: unique whatever the case, no reserved words, a plain shape; the refusal is said in the page's language", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    await addOperator(a, admin, "Leila");
+    const dup = await post(a, admin, "/admin/operators", { name: "LEILA", role: "operator", lang: "en" });
+    expect(dup.status).toBe(409);
+    expect(await dup.text()).toContain("An operator with this name already exists.");
+    for (const name of ["auto", "Poster", "operator", "bad name", "<b>", "", "x".repeat(41)]) {
+      const r = await post(a, admin, "/admin/operators", { name, role: "operator", lang: "en" });
+      expect([name, r.status]).toEqual([name, 422]);
+    }
+    const fa = await post(a, admin, "/admin/operators?lang=fa", { name: "leila", role: "operator", lang: "fa" });
+    expect(fa.status).toBe(409);
+    expect(await fa.text()).toContain("اپراتوری با این نام کاربری وجود دارد.");
+    // A Persian name is a name.
+    await addOperator(a, admin, "مریم");
+    expect((await t.sql`select 1 from operators where name = 'مریم'`).length).toBe(1);
+  });
+
+  test("sign-in is throttled per name too: guesses from many addresses at one operator are slowed down", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    const op = await addOperator(a, admin, "often-guessed");
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await login("guess " + i, nextIp(), a, {}, "often-guessed")).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+    const right = await login(op.password, nextIp(), a, {}, "often-guessed");
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another name is not held up by it.
+    await signInAs(a, "", ADMIN_TEST_PASSWORD);
+  });
+
+  test("two operators at once: each one's approvals and rejections carry their name in the history, the queue and the log", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const a = appWith(ADMIN_TEST_PASSWORD, {}, log);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    const alice = await addOperator(a, admin, "alice");
+    const bob = await addOperator(a, admin, "bob");
+    const [sa, sb] = await Promise.all([signInAs(a, "alice", alice.password), signInAs(a, "bob", bob.password)]);
+    const ids = await Promise.all(["Alice approves this", "Bob rejects this", "Alice rejects this", "Bob approves this"].map((d) => submit("vehicle-car-rear.jpg", d)));
+    const [a1, b1, a2, b2] = ids as [string, string, string, string];
+    const results = await Promise.all([
+      post(a, sa, `/admin/ads/${a1}/approve`, { category: "car" }),
+      post(a, sb, `/admin/ads/${b1}/reject`, { reason: "Blurry photo" }),
+      post(a, sa, "/admin/bulk", { ids: [a2], action: "reject", reason: "Duplicate", state: "pending" }),
+      post(a, sb, "/admin/bulk", { ids: [b2], action: "approve", state: "pending" }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const who = async (id: string) => ({ decided_by: (await t.repo.get(id))!.decided_by, actor: (await eventsOf(t.sql, id)).at(-1)!.actor });
+    expect(await who(a1)).toEqual({ decided_by: "alice", actor: "alice" });
+    expect(await who(b1)).toEqual({ decided_by: "bob", actor: "bob" });
+    expect(await who(a2)).toEqual({ decided_by: "alice", actor: "alice" });
+    expect(await who(b2)).toEqual({ decided_by: "bob", actor: "bob" });
+    // The queue rows say who decided; the ad's page names them in its decision and history.
+    const accepted = await (await reqOn(a, "GET", "/admin?state=accepted", { cookie: sa.cookie })).text();
+    expect(rowOf(accepted, a1)).toContain(">alice</bdi>");
+    expect(rowOf(accepted, b2)).toContain(">bob</bdi>");
+    const rejected = await (await reqOn(a, "GET", "/admin?state=rejected", { cookie: sb.cookie })).text();
+    expect(rowOf(rejected, b1)).toContain(">bob</bdi>");
+    expect(rowOf(rejected, a2)).toContain(">alice</bdi>");
+    const page = await (await reqOn(a, "GET", `/admin/ads/${b1}`, { cookie: sa.cookie })).text();
+    const history = page.slice(page.indexOf('<ol class="history">'));
+    expect(history).toContain(">bob</bdi>");
+    expect(history).toContain("Blurry photo");
+    expect(history).not.toContain(">alice</bdi>");
+    // Reprocess and resend name them too.
+    expect((await post(a, sa, `/admin/ads/${b1}/reprocess`)).status).toBe(200);
+    expect((await eventsOf(t.sql, b1)).at(-1)).toMatchObject({ to_state: "pending", actor: "alice" });
+    // The log lines name them (and the sign-ins).
+    const logged = (msg: string, id: string) => lines.find((l) => l.msg === msg && l.ad_id === id)?.actor;
+    expect([logged("operator approved an ad", a1), logged("operator rejected an ad", b1), logged("operator re-queued an ad", b1)]).toEqual(["alice", "bob", "alice"]);
+    expect(lines.filter((l) => l.msg === "admin signed in").map((l) => l.operator)).toEqual(expect.arrayContaining(["admin", "alice", "bob"]));
+  });
+
+  test("search folds Arabic and Persian letters and digits: “كيا پرايد ۱۳۹۸” is found by “کیا پراید 1398” and by “پراید”", async () => {
+    const { cookie } = await session();
+    const id = await submit("none-cat.png", "كيا پرايد ۱۳۹۸، بی‌رنگ");
+    const other = await submit("none-cat.png", "Peugeot 206, 1398");
+    const search = async (q: string) => (await (await req("GET", `/admin?${new URLSearchParams({ state: "pending", q })}`, { cookie })).text());
+    for (const q of ["کیا پراید 1398", "پراید", "كيا", "۱۳۹۸", "١٣٩٨", "بیرنگ", "پرايد"]) {
+      const html = await search(q);
+      expect([q, html.includes(`id="ad-${id}"`)]).toEqual([q, true]);
+    }
+    expect((await search("پراید")).includes(`id="ad-${other}"`)).toBe(false);
+    expect((await search("1398")).includes(`id="ad-${other}"`)).toBe(true);
+    expect((await search("پژو")).includes(`id="ad-${id}"`)).toBe(false);
+  });
+
+  test("the dashboard in the operator's language: Persian right to left with Solar Hijri dates; ?lang= and the page's own fragments override it; the account page changes it", async () => {
+    const a = appWith(ADMIN_TEST_PASSWORD);
+    const admin = await signInAs(a, "", ADMIN_TEST_PASSWORD);
+    const ops = await addOperator(a, admin, "farsi-op", "operator", "fa");
+    const s = await signInAs(a, "farsi-op", ops.password);
+    const id = await submit("none-cat.png", "A page to read in Persian");
+    await processNow(id);
+    const get = async (path: string, headers: Record<string, string> = {}) => (await reqOn(a, "GET", path, { cookie: s.cookie, headers })).text();
+    const queue = await get("/admin?state=rejected");
+    expect(queue).toContain('<html lang="fa" dir="rtl">');
+    expect(queue).toContain("<h1>آگهی‌ها</h1>");
+    const detail = await get(`/admin/ads/${id}`);
+    // A Solar Hijri date with Persian digits (the year ۱۴۰x), not a Gregorian one.
+    const dates = [...detail.matchAll(/<time [^>]*class="date">([^<]+)<\/time>/g)].map((m) => m[1]!);
+    expect(dates.length).toBeGreaterThan(2);
+    for (const d of dates) expect(d).toMatch(/۱۴[۰-۹]{2}/);
+    expect(detail).not.toMatch(/<time [^>]*class="date">[^<]*20\d\d/);
+    expect(detail).toContain("بررسی خودکار"); // the automatic check, named in Persian in the history
+    const en = await get(`/admin/ads/${id}?lang=en`);
+    expect(en).toContain('<html lang="en" dir="ltr">');
+    expect(en).toContain("automatic check");
+    // A fragment htmx asks for on an English page comes back in English.
+    const rows = await get("/admin/rows?state=rejected", { "hx-request": "true", "x-admin-lang": "en" });
+    expect(rows).toMatch(/>\d+s ago<\/time>/);
+    const rowsFa = await get("/admin/rows?state=rejected", { "hx-request": "true" });
+    expect(rowsFa).toContain("پیش");
+    // The operator's own choice, on the account page.
+    const saved = await post(a, s, "/admin/account", { lang: "en", display_name: "Farsi Op" }, true);
+    expect([saved.status, saved.headers.get("location")]).toEqual([303, "/admin/account?saved=1"]);
+    const after = await get("/admin");
+    expect(after).toContain('<html lang="en" dir="ltr">');
+    expect(after).toContain(">Farsi Op</bdi>");
+    expect((await post(a, s, "/admin/account", { lang: "de" }, true)).status).toBe(422);
+    // The sign-in page follows the request's language.
+    const loginFa = await (await reqOn(a, "GET", "/admin/login", { headers: { "accept-language": "fa-IR,fa;q=0.9" } })).text();
+    expect(loginFa).toContain('<html lang="fa" dir="rtl">');
+    expect(loginFa).toContain("نام کاربری");
   });
 });

@@ -47,6 +47,7 @@ describe("POST /ads rate limit", () => {
       metrics: serviceMetrics(),
       maxImageBytes: 1024 * 1024,
       maxImagePixels: 1_000_000,
+      defaultLanguage: "en",
     } as unknown as AdRoutesDeps; // the rest is never reached: the requests below stop at validation
     return new Elysia().use(adRoutes(deps));
   }

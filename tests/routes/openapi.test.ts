@@ -98,7 +98,7 @@ describe("the API document", () => {
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([^/]+)/g, "{$1}")}`);
     const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
     expect(documented.sort()).toEqual(routes.sort());
-    expect(documented.sort()).toEqual(["get /ads/{id}", "get /ads/{id}/image", "get /health", "get /metrics", "get /ready", "post /ads"]);
+    expect(documented.sort()).toEqual(["get /ads", "get /ads/{id}", "get /ads/{id}/image", "get /ads/{id}/thumb", "get /health", "get /metrics", "get /ready", "post /ads"]);
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item) as Array<[string, { security?: unknown; responses?: Record<string, { description: string }> }]>) {
         expect([method, path, op.security]).toEqual([method, path, []]);

@@ -1,11 +1,14 @@
 /** A minimal dashboard client over real HTTP, as an operator's browser without JavaScript would act. */
 
-/** Signs in; returns the session cookie and the CSRF token the dashboard hands out. */
-export async function signIn(baseUrl: string, password: string): Promise<{ cookie: string; csrf: string }> {
+/**
+ * Signs in as `name` (by default none: the bootstrap operator `admin`, whose password is
+ * ADMIN_PASSWORD); returns the session cookie and the CSRF token the dashboard hands out.
+ */
+export async function signIn(baseUrl: string, password: string, name = ""): Promise<{ cookie: string; csrf: string }> {
   const res = await fetch(`${baseUrl}/admin/login`, {
     method: "POST",
     redirect: "manual",
-    body: new URLSearchParams({ password }),
+    body: new URLSearchParams({ name, password }),
     headers: { "content-type": "application/x-www-form-urlencoded" },
   });
   if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);

@@ -27,6 +27,7 @@ export const en = {
     sending: "Sending…",
     nav: {
       postAd: "Post an ad",
+      browse: "Vehicles for sale",
       checkAd: "Check an ad",
       api: "API",
     },
@@ -62,6 +63,8 @@ export const en = {
       checking: "We are checking the photo now and will e-mail you the outcome.",
       follow: "Follow your ad",
       another: "Post another ad",
+      /** The private manage link, shown once after posting (also in the e-mails). */
+      manageLead: "Keep this private link: with it you can take the ad down later (it is in your e-mail too).",
     },
     failure: {
       lead: "Your ad was not posted.",
@@ -129,6 +132,10 @@ export const en = {
     adIdLabel: (id: string) => `Ad ID: ${id}`,
     /** When the ad was submitted, as a date in the reader's calendar. */
     submittedOn: (date: string) => `Submitted on ${date}`,
+    /** The accepted e-mail's private link: take the ad down when the vehicle is sold. */
+    manageAccepted: "Sold it? Take the ad down here (this link is private: do not share it):",
+    /** The rejected e-mail's private link: one appeal to a person. */
+    manageRejected: "Think we got it wrong? Ask a person to look again (this link is private: do not share it):",
   },
 
   errors: {
@@ -163,6 +170,7 @@ export const en = {
     descriptionNul: "description must not contain NUL characters",
     emailRequired: "email is required",
     emailInvalid: "email must be one valid e-mail address",
+    imageRequired: "image is required",
     imageEmpty: "image must not be empty",
     imageTooLarge: (maxBytes: number) => `image must be at most ${maxBytes} bytes`,
     unsupportedImage: "image must be a JPEG, PNG, WebP or GIF file",
@@ -189,16 +197,20 @@ export const en = {
       queue: "Queue",
       overview: "Overview",
       outbox: "Outbox",
+      operators: "Operators",
+      account: "My account",
     },
     signOut: "Sign out",
     login: {
       title: "Sign in",
       heading: "ad-service admin",
+      name: "Name",
+      nameHint: "Your operator name. Leave it empty to sign in as admin with ADMIN_PASSWORD.",
       password: "Password",
       submit: "Sign in",
       signedOut: "You are signed out.",
       throttled: "Too many attempts; wait a minute and try again.",
-      wrongPassword: "Wrong password.",
+      wrongPassword: "Wrong name or password.",
       signInFirst: "Sign in first",
       badCsrf: "Missing or wrong CSRF token",
       crossSite: "Cross-site request refused",
@@ -218,6 +230,7 @@ export const en = {
       accepted: "accepted",
       rejected: "rejected",
       failed: "failed",
+      withdrawn: "withdrawn",
     },
     /** An e-mail's delivery status as a badge. */
     emailStatus: {
@@ -232,6 +245,8 @@ export const en = {
       rejected: "rejected",
     },
     queue: {
+      appealed: "appeal",
+      possibleCopy: "possible copy",
       heading: "Ads",
       searchLabel: "Search by id, e-mail or text",
       searchPlaceholder: "Search id, e-mail or text",
@@ -260,6 +275,11 @@ export const en = {
       },
     },
     detail: {
+      appealHeading: "The poster appealed the rejection",
+      possibleCopyHeading: "Possible copy of an earlier ad's photo",
+      sameAsHeading: "The same photo as an earlier ad of this poster",
+      thisAd: "This ad",
+      earlierAd: "Earlier ad",
       back: "← Back to the list",
       heading: "Ad",
       photoAlt: "The ad's photo",
@@ -359,6 +379,113 @@ export const en = {
       hourTick: (hour: string) => `${hour}h`,
       noProviderErrors: "No provider errors in the last 24 hours.",
     },
+    /** Who changed an ad, when it was not an operator (operators are shown by their name). */
+    actors: {
+      auto: "automatic check",
+      poster: "poster",
+      worker: "worker",
+      /** History entries from before there were operator accounts. */
+      operator: "an operator",
+    },
+    /**
+     * The reasons the system writes into an ad's history (stored in English), as the dashboard
+     * shows them; a reason an operator typed is shown as it was typed. Tags and categories come
+     * in as HTML (escaped); numbers as numbers.
+     */
+    reasons: {
+      submitted: "submitted",
+      approvedAs: (category: string) => `approved as “${category}”`,
+      sentBack: "sent back for tagging",
+      failedEmailResent: "failed e-mail re-sent",
+      emailResent: "e-mail re-sent by an operator",
+      ruleAccepted: (tag: string, confidence: number, min: number) =>
+        `${tag} ${formatNumber("en", confidence, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ≥ ${formatNumber("en", min)}`,
+      ruleNoTag: (tag: string) => `no ${tag} tag`,
+      ruleReview: (tag: string, confidence: number, low: number, min: number) =>
+        `${tag} ${formatNumber("en", confidence, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} in the review band [${formatNumber("en", low)}, ${formatNumber("en", min)})`,
+      ruleRejected: (tag: string, confidence: number, min: number) =>
+        `${tag} ${formatNumber("en", confidence, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} < ${formatNumber("en", min)}`,
+    },
+    /** The systems a processing error came from. */
+    providers: {
+      database: "database",
+      broker: "broker",
+      storage: "storage",
+      tagger: "tagger",
+      mailer: "mailer",
+      worker: "worker",
+      internal: "internal",
+    },
+    /** The operators page (admins only). */
+    operators: {
+      heading: "Operators",
+      forbidden: "Only administrators can manage operators.",
+      columns: {
+        name: "Name",
+        displayName: "Display name",
+        role: "Role",
+        language: "Language",
+        status: "Status",
+        lastSignIn: "Last sign-in",
+        actions: "Actions",
+      },
+      roles: {
+        admin: "admin",
+        operator: "operator",
+      },
+      /** Languages named in the page's language (a language switch names each in itself). */
+      languages: {
+        fa: "Persian",
+        en: "English",
+      },
+      status: {
+        active: "active",
+        disabled: "disabled",
+      },
+      never: "never",
+      you: "you",
+      addHeading: "Add an operator",
+      name: "Name",
+      nameHint: "Used to sign in: letters or digits (then also . _ -), up to 40.",
+      displayName: "Display name (optional)",
+      role: "Role",
+      language: "Language",
+      add: "Add",
+      disable: "Disable",
+      enable: "Enable",
+      resetPassword: "Reset password",
+      changeRole: "Change role",
+      /** Before a password shown once (for HTML, pass the name escaped). */
+      passwordFor: (name: string) => `The password of ${name}, shown only now:`,
+      passwordNote: "Copy it now and hand it over safely: it cannot be shown again.",
+      added: (name: string) => `Operator ${name} added.`,
+      disabled: (name: string) => `${name} is disabled; their sessions have ended.`,
+      enabled: (name: string) => `${name} can sign in again.`,
+      roleChanged: (name: string, role: string) => `${name} is now ${role}.`,
+      passwordReset: (name: string) => `New password set for ${name}; their sessions have ended.`,
+      unchanged: "Nothing changed.",
+      errors: {
+        invalidName: "A name is 1 to 40 letters or digits (then also . _ -), starting with a letter or digit.",
+        reservedName: "This name is reserved for the system; choose another.",
+        duplicate: "An operator with this name already exists.",
+        unknown: "No such operator.",
+        lastAdmin: "The last active admin cannot be disabled or lose the admin role.",
+        self: "You cannot do this to your own account.",
+        badRole: "Choose a role: admin or operator.",
+        badLang: "Choose a language.",
+        weakPassword: "A password must be 12 to 200 characters.",
+      },
+    },
+    /** The signed-in operator's own page. */
+    account: {
+      heading: "My account",
+      name: "Name",
+      role: "Role",
+      displayName: "Display name",
+      language: "Language of the dashboard",
+      save: "Save",
+      saved: "Saved.",
+    },
     /** "3 min ago" style ages. */
     age: {
       seconds: (n: number) => `${formatNumber("en", n)}s ago`,
@@ -379,6 +506,57 @@ export const en = {
    * detector's COCO classes), lower case. `categoryLabel` looks a tag up here and shows an
    * unknown one as it is. English shows the tag itself.
    */
+  browse: {
+    title: "Vehicles for sale",
+    heading: "Vehicles for sale",
+    search: "Search",
+    category: "Category",
+    allCategories: "All categories",
+    apply: "Show",
+    empty: "No ads yet.",
+    noMatch: "No ad matches this search.",
+    more: "More ads",
+    badCursor: "cursor is not one this service gave out",
+  },
+
+  manage: {
+    title: "Your ad",
+    heading: "Your ad",
+    privateNote: "This page is private: anyone with its link can take your ad down. Do not share it.",
+    stateLabel: "Status:",
+    states: {
+      pending: "being checked",
+      review: "waiting for a moderator",
+      accepted: "published",
+      rejected: "not approved",
+      failed: "being checked",
+      withdrawn: "withdrawn",
+    },
+    categoryLabel: "Category:",
+    viewPublic: "See the public page",
+    historyHeading: "What happened",
+    event: (state: string, by: string) => `${state} (${by})`,
+    by: { poster: "by you", auto: "automatic check", moderator: "by a moderator" },
+    appealHeading: "Ask for a second look",
+    appealLead: "If the photo does show a vehicle, tell us in a sentence or two; a moderator will look again and e-mail you. You can ask once.",
+    appealNote: "Your note",
+    appealButton: "Ask a moderator",
+    withdrawHeading: "Take the ad down",
+    withdrawLead: "Sold it, or changed your mind? The ad disappears at once and its photo is deleted. This cannot be undone.",
+    withdrawConfirm: "Yes, take it down and delete the photo",
+    withdrawButton: "Take the ad down",
+    confirmFirst: "Tick the box to confirm first.",
+    noteInvalid: "Write a note of at most 1000 characters.",
+    formRefused: "This form has expired or came from another site; open the link from your e-mail again.",
+    done: {
+      withdrawn: "Your ad was taken down and its photo deleted.",
+      alreadyWithdrawn: "This ad was already taken down.",
+      appealed: "Thank you: a moderator will look at your ad again and e-mail you the outcome.",
+      alreadyAppealed: "You already asked for a second look at this ad.",
+      notRejected: "Only a rejected ad can be appealed.",
+    },
+  },
+
   categories: {
     vehicle: "vehicle",
     "motor vehicle": "motor vehicle",

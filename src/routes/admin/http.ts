@@ -69,11 +69,12 @@ export const noStore = ({ set }: { set: { headers: Record<string, unknown> } }) 
 // gets the dashboard's own message. Plain forms carry the CSRF token in `_csrf`; htmx sends it as
 // the X-CSRF-Token header. Bodies are optional: a body-less POST with the header works as before.
 const field = t.Optional(t.String());
-export const LoginForm = t.Optional(t.Object({ password: field }));
+export const LoginForm = t.Optional(t.Object({ name: field, password: field }));
 export const ActionForm = t.Optional(t.Object({ _csrf: field, category: field, reason: field }));
 export const BulkForm = t.Optional(t.Object({ _csrf: field, ids: t.Optional(t.Union([t.String(), t.Array(t.String())])), action: field, reason: field, state: field, q: field }));
 export const ResendForm = t.Optional(t.Object({ _csrf: field, from: field, ad: field, status: field }));
 export const LogoutForm = t.Optional(t.Object({ _csrf: field }));
+export const OperatorForm = t.Optional(t.Object({ _csrf: field, name: field, display_name: field, role: field, lang: field }));
 
 /** A redirect after a plain form's POST (htmx requests get the fragment instead). */
 export const seeOther = (location: string) => new Response(null, { status: 303, headers: { location } });

@@ -3,7 +3,9 @@ import type { AdEvent, ProcessingErrorRow } from "../../database/admin-repositor
 import type { AdRow, EmailRow } from "../../database/ad-repository";
 import type { DecisionRule } from "../../domain/decision";
 import { defaultCategory } from "../../domain/moderation";
-import { ColumnHeads, ConfidenceBar, CsrfField, EmailDelivery, ResendCell, StateBadge, Time } from "./parts";
+import { categoryLabel, t, type Lang } from "../../i18n";
+import { formatBytes, formatNumber } from "../../i18n/format";
+import { Actor, actorHtml, ColumnHeads, ConfidenceBar, CsrfField, DateTime, EmailDelivery, Notes, ResendCell, StateBadge } from "./parts";
 
 export interface DetailProps {
   ad: AdRow;
@@ -13,16 +15,69 @@ export interface DetailProps {
   rule: DecisionRule;
   /** The session's CSRF token, for the forms' `_csrf` field (no-JS submits). */
   csrf: string;
+  lang: Lang;
   flash?: string;
   error?: string;
 }
 
+const NUM = String.raw`(\d+(?:\.\d+)?)`;
+const RULE_ACCEPTED = new RegExp(String.raw`^(.+) ${NUM} >= ${NUM}$`);
+const RULE_REVIEW = new RegExp(String.raw`^(.+) ${NUM} in the review band \[${NUM}, ${NUM}\)$`);
+const RULE_REJECTED = new RegExp(String.raw`^(.+) ${NUM} < ${NUM}$`);
+
+/**
+ * A reason the system wrote into the history (in English, see src/domain/moderation.ts and
+ * decisionReason in src/domain/decision.ts) in the page's language, as HTML; null for any other
+ * reason (one an operator typed, an error message), which is shown as it was written.
+ */
+export function systemReason(lang: Lang, reason: string): string | null {
+  const r = t(lang).admin.reasons;
+  const tag = (name: string) => `<bdi>${Html.escapeHtml(categoryLabel(lang, name))}</bdi>`;
+  switch (reason) {
+    case "submitted":
+      return r.submitted;
+    case "sent back for tagging":
+      return r.sentBack;
+    case "failed e-mail re-sent":
+      return r.failedEmailResent;
+    case "e-mail re-sent by an operator":
+      return r.emailResent;
+    case t("en").email.operatorRejectReason:
+      return Html.escapeHtml(t(lang).email.operatorRejectReason);
+  }
+  let m = /^approved as "(.+)"$/.exec(reason);
+  if (m) return r.approvedAs(tag(m[1]!));
+  m = /^no (.+) tag$/.exec(reason);
+  if (m) return r.ruleNoTag(tag(m[1]!));
+  m = RULE_REVIEW.exec(reason);
+  if (m) return r.ruleReview(tag(m[1]!), Number(m[2]), Number(m[3]), Number(m[4]));
+  m = RULE_ACCEPTED.exec(reason);
+  if (m) return r.ruleAccepted(tag(m[1]!), Number(m[2]), Number(m[3]));
+  m = RULE_REJECTED.exec(reason);
+  if (m) return r.ruleRejected(tag(m[1]!), Number(m[2]), Number(m[3]));
+  return null;
+}
+
+/** A history or decision reason: the system's translated, anyone else's as written (in its own direction). */
+function Reason({ reason, lang }: { reason: string; lang: Lang }) {
+  const known = systemReason(lang, reason);
+  return known !== null ? (
+    <span class="reason">{known}</span>
+  ) : (
+    <span class="reason" dir="auto" safe>
+      {reason}
+    </span>
+  );
+}
+
 /** One ad, everything an operator needs to decide it. Refreshes itself while the ad is in flux. */
 export function AdDetail(p: DetailProps) {
-  const { ad } = p;
+  const { ad, lang } = p;
+  const m = t(lang).admin;
+  const d = m.detail;
   const tags = [...(ad.tags ?? [])].sort((a, b) => b.confidence - a.confidence);
   const inFlux = ad.state === "pending";
-  const categories = [...new Set([defaultCategory(ad), ...tags.slice(0, 8).map((t) => t.name)])];
+  const categories = [...new Set([defaultCategory(ad), ...tags.slice(0, 8).map((tag) => tag.name)])];
   return (
     <article
       id="detail"
@@ -30,80 +85,112 @@ export function AdDetail(p: DetailProps) {
       {...(inFlux ? { "hx-get": `/admin/ads/${ad.id}`, "hx-trigger": "every 3s", "hx-swap": "outerMorph", "hx-select": "#detail" } : {})}
     >
       <p class="back">
-        <a href={`/admin?state=${ad.state}`}>← Back to the list</a>
+        <a href={`/admin?state=${ad.state}`}>{d.back}</a>
       </p>
       <header class="detail-head">
         <h1>
-          Ad <code safe>{ad.id}</code>
+          {d.heading}{" "}
+          <code dir="ltr" safe>
+            {ad.id}
+          </code>
         </h1>
-        <StateBadge state={ad.state} />
+        <StateBadge state={ad.state} lang={lang} />
       </header>
-      {p.flash ? (
-        <p class="flash" role="status" safe>
-          {p.flash}
-        </p>
+      <Notes flash={p.flash} error={p.error} />
+      {ad.appeal_note ? (
+        <section class="appeal" aria-labelledby="appeal-h">
+          <h2 id="appeal-h">{d.appealHeading}</h2>
+          <blockquote dir="auto" safe>
+            {ad.appeal_note}
+          </blockquote>
+          {ad.appealed_at ? (
+            <p class="muted">
+              <DateTime at={ad.appealed_at} lang={lang} />
+            </p>
+          ) : (
+            ""
+          )}
+        </section>
       ) : (
         ""
       )}
-      {p.error ? (
-        <p class="error" role="alert" safe>
-          {p.error}
-        </p>
+      {ad.copy_of ? (
+        <section class="copy-compare" aria-labelledby="copy-h">
+          <h2 id="copy-h">{ad.state === "review" ? d.possibleCopyHeading : d.sameAsHeading}</h2>
+          <div class="side-by-side">
+            <figure>
+              <img src={`/admin/ads/${ad.id}/image`} alt={d.photoAlt} />
+              <figcaption>{d.thisAd}</figcaption>
+            </figure>
+            <figure>
+              <img src={`/admin/ads/${ad.copy_of}/image`} alt={d.photoAlt} />
+              <figcaption>
+                <a href={`/admin/ads/${ad.copy_of}`}>
+                  {d.earlierAd}{" "}
+                  <code dir="ltr" safe>
+                    {ad.copy_of}
+                  </code>
+                </a>
+              </figcaption>
+            </figure>
+          </div>
+        </section>
       ) : (
         ""
       )}
       <div class="detail-grid">
         <figure class="photo">
-          <img src={`/admin/ads/${ad.id}/image`} alt="The ad's photo" />
+          <img src={`/admin/ads/${ad.id}/image`} alt={d.photoAlt} />
           <figcaption>
-            {ad.image_content_type} · {(ad.image_bytes / 1024).toFixed(0)} KiB
+            <bdi dir="ltr" safe>
+              {ad.image_content_type}
+            </bdi>{" "}
+            · {formatBytes(lang, ad.image_bytes)}
           </figcaption>
         </figure>
         <section class="facts">
-          <h2>Ad</h2>
+          <h2>{d.factsHeading}</h2>
           <dl>
-            <dt>Description</dt>
-            <dd class="description" safe>
+            <dt>{d.description}</dt>
+            <dd class="description" dir="auto" safe>
               {ad.description}
             </dd>
-            <dt>Poster</dt>
-            <dd safe>{ad.email}</dd>
-            <dt>Submitted</dt>
-            <dd>
-              <Time at={ad.created_at} />
+            <dt>{d.poster}</dt>
+            <dd dir="ltr" class="email" safe>
+              {ad.email}
             </dd>
-            <dt>Decision</dt>
+            <dt>{d.submitted}</dt>
+            <dd>
+              <DateTime at={ad.created_at} lang={lang} />
+            </dd>
+            <dt>{d.decision}</dt>
             <dd>
               {ad.decided_at ? (
                 <>
-                  <StateBadge state={ad.state} />
-                  {ad.category ? (
-                    <>
-                      {" "}
-                      as <strong safe>{ad.category}</strong>
-                    </>
-                  ) : (
-                    ""
-                  )}{" "}
-                  by <strong safe>{ad.decided_by ?? ""}</strong> <Time at={ad.decided_at} />
+                  <StateBadge state={ad.state} lang={lang} />
+                  {ad.category ? <> {d.decidedAs(`<strong>${Html.escapeHtml(categoryLabel(lang, ad.category))}</strong>`)}</> : ""} {d.decidedBy(actorHtml(lang, ad.decided_by ?? ""))}{" "}
+                  <DateTime at={ad.decided_at} lang={lang} />
                   {ad.decision_reason ? (
-                    <div class="muted" safe>
-                      {ad.decision_reason}
+                    <div class="muted">
+                      <Reason reason={ad.decision_reason} lang={lang} />
                     </div>
                   ) : (
                     ""
                   )}
                 </>
               ) : (
-                <span class="muted">not decided yet{ad.state === "review" ? " (held for a human: the vehicle tag is in the review band)" : ""}</span>
+                <span class="muted">
+                  {d.notDecided}
+                  {ad.state === "review" ? ` (${d.heldForHuman})` : ""}
+                </span>
               )}
             </dd>
-            <dt>Attempts</dt>
-            <dd>{String(ad.attempts)}</dd>
+            <dt>{d.attempts}</dt>
+            <dd>{formatNumber(lang, ad.attempts)}</dd>
             {ad.last_error ? (
               <>
-                <dt>Last error</dt>
-                <dd class="error-text" safe>
+                <dt>{d.lastError}</dt>
+                <dd class="error-text" dir="auto" safe>
                   {ad.last_error}
                 </dd>
               </>
@@ -115,83 +202,86 @@ export function AdDetail(p: DetailProps) {
       </div>
 
       <section class="actions" aria-labelledby="actions-h">
-        <h2 id="actions-h">Actions</h2>
+        <h2 id="actions-h">{d.actions}</h2>
         <form method="post" action={`/admin/ads/${ad.id}/approve`} hx-post={`/admin/ads/${ad.id}/approve`} hx-target="#detail" hx-swap="outerHTML" class="action">
           <CsrfField csrf={p.csrf} />
-          <label for="category">Category</label>
-          <input id="category" name="category" list="category-options" value={ad.state === "accepted" && ad.category ? ad.category : defaultCategory(ad)} required maxlength="60" />
+          <label for="category">{d.category}</label>
+          <input id="category" name="category" list="category-options" dir="auto" value={ad.state === "accepted" && ad.category ? ad.category : defaultCategory(ad)} required maxlength="60" />
           <datalist id="category-options">
             {categories.map((c) => (
-              <option value={c} />
+              <option value={c} label={categoryLabel(lang, c)} />
             ))}
           </datalist>
-          <button type="submit">Approve</button>
+          <button type="submit">{d.approve}</button>
         </form>
         <form method="post" action={`/admin/ads/${ad.id}/reject`} hx-post={`/admin/ads/${ad.id}/reject`} hx-target="#detail" hx-swap="outerHTML" class="action">
           <CsrfField csrf={p.csrf} />
-          <label for="reason">Reason (sent to the poster)</label>
-          <input id="reason" name="reason" maxlength="500" placeholder="The photo does not show a vehicle." />
+          <label for="reason">{d.rejectReasonLabel}</label>
+          <input id="reason" name="reason" dir="auto" maxlength="500" placeholder={d.rejectReasonPlaceholder} />
           <button type="submit" class="danger">
-            Reject
+            {d.reject}
           </button>
         </form>
         <form method="post" action={`/admin/ads/${ad.id}/reprocess`} hx-post={`/admin/ads/${ad.id}/reprocess`} hx-target="#detail" hx-swap="outerHTML" class="action">
           <CsrfField csrf={p.csrf} />
-          <span class="muted">Tag the photo again and let the rule decide.</span>
-          <button type="submit">Reprocess</button>
+          <span class="muted">{d.reprocessHint}</span>
+          <button type="submit">{d.reprocess}</button>
         </form>
       </section>
 
       <section aria-labelledby="tags-h">
-        <h2 id="tags-h">Tags</h2>
+        <h2 id="tags-h">{d.tags}</h2>
         {tags.length ? (
           <div class="bars">
-            <p class="muted">
-              The line marks the acceptance threshold ({String(p.rule.minConfidence)}) for the <strong safe>{p.rule.vehicleTag}</strong> tag.
-            </p>
-            {tags.map((t) => (
-              <ConfidenceBar tag={t} minConfidence={p.rule.minConfidence} highlight={t.name.toLowerCase() === p.rule.vehicleTag.toLowerCase()} />
+            <p class="muted">{d.thresholdNote(p.rule.minConfidence, `<strong><bdi>${Html.escapeHtml(categoryLabel(lang, p.rule.vehicleTag))}</bdi></strong>`)}</p>
+            {tags.map((tag) => (
+              <ConfidenceBar tag={tag} lang={lang} minConfidence={p.rule.minConfidence} highlight={tag.name.toLowerCase() === p.rule.vehicleTag.toLowerCase()} />
             ))}
           </div>
         ) : (
-          <p class="muted">Not tagged yet.</p>
+          <p class="muted">{d.notTagged}</p>
         )}
       </section>
 
       <section aria-labelledby="emails-h">
-        <h2 id="emails-h">E-mails</h2>
+        <h2 id="emails-h">{d.emails}</h2>
         {p.emails.length ? (
           <table class="plain">
-            <ColumnHeads cols={["Kind", "Subject", "Status", "Provider id", "Attempts", "Sent"]} actions />
+            <ColumnHeads cols={[d.emailColumns.kind, d.emailColumns.subject, d.emailColumns.status, d.emailColumns.providerId, d.emailColumns.attempts, d.emailColumns.sent]} actions={d.emailColumns.actions} />
             <tbody>
               {p.emails.map((e) => (
                 <tr>
-                  <td safe>{e.kind}</td>
-                  <td safe>{e.subject}</td>
-                  <EmailDelivery email={e} />
-                  <td class="num">{String(e.attempts)}</td>
-                  <td>
-                    <Time at={e.sent_at} />
+                  <td safe>{(m.emailKinds as Readonly<Record<string, string>>)[e.kind] ?? e.kind}</td>
+                  <td dir="auto" safe>
+                    {e.subject}
                   </td>
-                  <ResendCell email={e} csrf={p.csrf} from="ad" />
+                  <EmailDelivery email={e} lang={lang} />
+                  <td class="num">{formatNumber(lang, e.attempts)}</td>
+                  <td>
+                    <DateTime at={e.sent_at} lang={lang} />
+                  </td>
+                  <ResendCell email={e} csrf={p.csrf} lang={lang} from="ad" />
                 </tr>
               ))}
             </tbody>
           </table>
         ) : (
-          <p class="muted">No e-mail yet.</p>
+          <p class="muted">{d.noEmail}</p>
         )}
       </section>
 
       <section aria-labelledby="history-h">
-        <h2 id="history-h">History</h2>
+        <h2 id="history-h">{d.history}</h2>
         <ol class="history">
           {p.events.map((e) => (
             <li>
-              <Time at={e.created_at} /> · <strong safe>{e.actor}</strong>: {e.from_state ? <StateBadge state={e.from_state} /> : "new"} → <StateBadge state={e.to_state} />
+              <DateTime at={e.created_at} lang={lang} /> · <Actor name={e.actor} lang={lang} />:{" "}
+              {e.from_state ? <StateBadge state={e.from_state} lang={lang} /> : d.historyNew} <span class="arrow" aria-hidden="true">→</span>{" "}
+              <StateBadge state={e.to_state} lang={lang} />
               {e.reason ? (
-                <span class="muted" safe>
-                  {" — " + e.reason}
+                <span class="muted">
+                  {" — "}
+                  <Reason reason={e.reason} lang={lang} />
                 </span>
               ) : (
                 ""
@@ -203,18 +293,24 @@ export function AdDetail(p: DetailProps) {
 
       {p.errors.length ? (
         <section aria-labelledby="errors-h">
-          <h2 id="errors-h">Processing errors</h2>
+          <h2 id="errors-h">{d.processingErrors}</h2>
           <table class="plain">
             <tbody>
               {p.errors.map((e) => (
                 <tr>
                   <td>
-                    <Time at={e.created_at} />
+                    <DateTime at={e.created_at} lang={lang} />
                   </td>
-                  <td safe>{e.provider}</td>
-                  <td safe>{e.reason}</td>
-                  <td>{e.transient ? "transient" : "permanent"}</td>
-                  <td class="error-text" safe>
+                  <td>
+                    <Provider name={e.provider} lang={lang} />
+                  </td>
+                  <td>
+                    <code dir="ltr" safe>
+                      {e.reason}
+                    </code>
+                  </td>
+                  <td>{e.transient ? d.transient : d.permanent}</td>
+                  <td class="error-text" dir="auto" safe>
                     {e.message}
                   </td>
                 </tr>
@@ -227,4 +323,10 @@ export function AdDetail(p: DetailProps) {
       )}
     </article>
   );
+}
+
+/** The system a processing error came from: translated when known, else its name as recorded. */
+export function Provider({ name, lang }: { name: string; lang: Lang }) {
+  const known = t(lang).admin.providers as Readonly<Record<string, string>>;
+  return Object.hasOwn(known, name) ? <span>{known[name]!}</span> : <bdi dir="ltr" safe>{name}</bdi>;
 }

@@ -1,14 +1,8 @@
 import { Html } from "@kitajs/html";
-import type { AdListRow, AdminTab } from "../../database/admin-repository";
-import { CsrfField, Time, StateBadge, TopTags } from "./parts";
-
-export const TAB_LABELS: Record<AdminTab, string> = {
-  pending: "Pending",
-  review: "Needs review",
-  accepted: "Accepted",
-  rejected: "Rejected",
-  failed: "Failed",
-};
+import { ADMIN_TABS, type AdListRow, type AdminTab } from "../../database/admin-repository";
+import { t, type Lang } from "../../i18n";
+import { formatNumber } from "../../i18n/format";
+import { actorHtml, Category, CsrfField, Notes, StateBadge, Time, TopTags } from "./parts";
 
 /** The query string of a list view. */
 export function listUrl(state: AdminTab, q?: string, before?: string): string {
@@ -19,12 +13,16 @@ export function listUrl(state: AdminTab, q?: string, before?: string): string {
 }
 
 /** The tabs with live counts; polls itself so counts move without a reload. */
-export function Tabs({ state, q, counts }: { state: AdminTab; q?: string; counts: Record<AdminTab, number> }) {
+export function Tabs({ state, q, counts, lang }: { state: AdminTab; q?: string; counts: Record<AdminTab, number>; lang: Lang }) {
+  const m = t(lang).admin;
   return (
-    <nav id="tabs" class="tabs" aria-label="States" hx-get={`/admin/tabs?${new URLSearchParams({ state, ...(q ? { q } : {}) })}`} hx-trigger="every 5s" hx-swap="outerMorph">
-      {(Object.keys(TAB_LABELS) as AdminTab[]).map((t) => (
-        <a href={listUrl(t, q)} aria-current={t === state ? "page" : undefined} class={`tab tab-${t}`}>
-          {TAB_LABELS[t]} <span class="count" data-state={t}>{String(counts[t])}</span>
+    <nav id="tabs" class="tabs" aria-label={m.queue.statesLabel} hx-get={`/admin/tabs?${new URLSearchParams({ state, ...(q ? { q } : {}) })}`} hx-trigger="every 5s" hx-swap="outerMorph">
+      {ADMIN_TABS.map((tab) => (
+        <a href={listUrl(tab, q)} aria-current={tab === state ? "page" : undefined} class={`tab tab-${tab}`}>
+          {m.tabs[tab]}{" "}
+          <span class="count" data-state={tab} data-n={String(counts[tab])}>
+            {formatNumber(lang, counts[tab])}
+          </span>
         </a>
       ))}
     </nav>
@@ -37,31 +35,32 @@ export function cursorOf(row: AdListRow): string {
 }
 
 /** The rows of one page (a fragment that refreshes itself by morphing, keeping checkboxes). */
-export function Rows({ state, q, before, rows, more }: { state: AdminTab; q?: string; before?: string; rows: AdListRow[]; more: boolean }) {
+export function Rows({ state, q, before, rows, more, lang }: { state: AdminTab; q?: string; before?: string; rows: AdListRow[]; more: boolean; lang: Lang }) {
+  const m = t(lang).admin;
   const self = `/admin/rows?${new URLSearchParams({ state, ...(q ? { q } : {}), ...(before ? { before } : {}) })}`;
   return (
     <div id="rows" hx-get={self} hx-trigger="every 5s" hx-swap="outerMorph">
       {rows.length === 0 ? (
-        <p class="empty">Nothing here{q ? " for this search" : ""}.</p>
+        <p class="empty">{q ? m.queue.emptySearch : m.queue.empty}</p>
       ) : (
         <table class="ads">
           <thead>
             <tr>
               <th scope="col" class="sel">
-                <input type="checkbox" id="select-all" aria-label="Select all on this page" />
+                <input type="checkbox" id="select-all" aria-label={m.queue.selectAll} />
               </th>
-              <th scope="col">Photo</th>
-              <th scope="col">Ad</th>
-              <th scope="col">Top tags</th>
-              <th scope="col">Age</th>
-              <th scope="col">Attempts</th>
+              <th scope="col">{m.queue.columns.photo}</th>
+              <th scope="col">{m.queue.columns.ad}</th>
+              <th scope="col">{m.queue.columns.topTags}</th>
+              <th scope="col">{m.queue.columns.age}</th>
+              <th scope="col">{m.queue.columns.attempts}</th>
             </tr>
           </thead>
           <tbody>
             {rows.map((r) => (
               <tr id={`ad-${r.id}`}>
                 <td class="sel">
-                  <input type="checkbox" name="ids" value={r.id} form="bulk" aria-label="Select this ad" />
+                  <input type="checkbox" name="ids" value={r.id} form="bulk" aria-label={m.queue.selectOne} />
                 </td>
                 <td>
                   <a href={`/admin/ads/${r.id}`}>
@@ -69,24 +68,27 @@ export function Rows({ state, q, before, rows, more }: { state: AdminTab; q?: st
                   </a>
                 </td>
                 <td class="ad-cell">
-                  <a href={`/admin/ads/${r.id}`} class="desc" safe>
+                  <a href={`/admin/ads/${r.id}`} class="desc" dir="auto" safe>
                     {r.description}
                   </a>
                   <div class="meta">
-                    <StateBadge state={r.state} />
+                    <StateBadge state={r.state} lang={lang} />
                     {r.category ? (
-                      <span class="category" safe>
-                        {r.category}
+                      <span class="category">
+                        <Category name={r.category} lang={lang} />
                       </span>
                     ) : (
                       ""
                     )}
-                    <span class="email" safe>
+                    {r.decided_by ? <span class="decided-by">{m.detail.decidedBy(actorHtml(lang, r.decided_by))}</span> : ""}
+                    {r.appealed ? <span class="badge badge-appeal">{m.queue.appealed}</span> : ""}
+                    {r.copy_of && r.state === "review" ? <span class="badge badge-copy">{m.queue.possibleCopy}</span> : ""}
+                    <span class="email" dir="ltr" safe>
                       {r.email}
                     </span>
                   </div>
                   {r.last_error ? (
-                    <div class="row-error" safe>
+                    <div class="row-error" dir="auto" safe>
                       {r.last_error}
                     </div>
                   ) : (
@@ -94,69 +96,64 @@ export function Rows({ state, q, before, rows, more }: { state: AdminTab; q?: st
                   )}
                 </td>
                 <td>
-                  <TopTags tags={r.tags} />
+                  <TopTags tags={r.tags} lang={lang} />
                 </td>
                 <td>
-                  <Time at={r.created_at} />
+                  <Time at={r.created_at} lang={lang} />
                 </td>
-                <td class="num">{String(r.attempts)}</td>
+                <td class="num">{formatNumber(lang, r.attempts)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label="Pages">
-        {before ? <a href={listUrl(state, q)}>← Newest</a> : ""}
-        {more && rows.length ? <a href={listUrl(state, q, cursorOf(rows[rows.length - 1]!))}>Older →</a> : ""}
+      <nav class="pager" aria-label={m.queue.pagesLabel}>
+        {before ? <a href={listUrl(state, q)}>{m.queue.newest}</a> : ""}
+        {more && rows.length ? <a href={listUrl(state, q, cursorOf(rows[rows.length - 1]!))}>{m.queue.older}</a> : ""}
       </nav>
     </div>
   );
 }
 
 /** The queue page body: search, tabs, bulk actions, rows. */
-export function QueueView(props: { state: AdminTab; q?: string; before?: string; counts: Record<AdminTab, number>; rows: AdListRow[]; more: boolean; flash?: string; csrf: string }) {
-  const { state, q } = props;
+export function QueueView(props: { state: AdminTab; q?: string; before?: string; counts: Record<AdminTab, number>; rows: AdListRow[]; more: boolean; flash?: string; csrf: string; lang: Lang }) {
+  const { state, q, lang } = props;
+  const m = t(lang).admin.queue;
   return (
     <>
       <div class="queue-head">
-        <h1>Ads</h1>
+        <h1>{m.heading}</h1>
         <form method="get" action="/admin" role="search" class="search">
           <input type="hidden" name="state" value={state} />
           <label for="q" class="visually-hidden">
-            Search by id, e-mail or text
+            {m.searchLabel}
           </label>
-          <input id="q" name="q" type="search" value={q ?? ""} placeholder="Search id, e-mail or text" maxlength="200" />
-          <button type="submit">Search</button>
+          <input id="q" name="q" type="search" dir="auto" value={q ?? ""} placeholder={m.searchPlaceholder} maxlength="200" />
+          <button type="submit">{m.search}</button>
         </form>
       </div>
-      <Tabs state={state} q={q} counts={props.counts} />
-      {props.flash ? (
-        <p class="flash" role="status" safe>
-          {props.flash}
-        </p>
-      ) : (
-        ""
-      )}
+      <Tabs state={state} q={q} counts={props.counts} lang={lang} />
+      <Notes flash={props.flash} />
       <form id="bulk" method="post" action="/admin/bulk" class="bulk" hx-post="/admin/bulk" hx-target="#main" hx-swap="innerHTML">
         <CsrfField csrf={props.csrf} />
         <input type="hidden" name="state" value={state} />
         <input type="hidden" name="q" value={q ?? ""} />
-        <span class="bulk-label">With selected:</span>
+        <span class="bulk-label">{m.withSelected}</span>
         <button type="submit" name="action" value="approve">
-          Approve
+          {m.approve}
         </button>
         <button type="submit" name="action" value="reprocess">
-          Reprocess
+          {m.reprocess}
         </button>
         <label for="bulk-reason" class="visually-hidden">
-          Reason for rejection
+          {m.rejectReasonLabel}
         </label>
-        <input id="bulk-reason" name="reason" placeholder="Reason (for reject)" maxlength="500" />
+        <input id="bulk-reason" name="reason" dir="auto" placeholder={m.rejectReasonPlaceholder} maxlength="500" />
         <button type="submit" name="action" value="reject" class="danger">
-          Reject
+          {m.reject}
         </button>
       </form>
-      <Rows state={state} q={q} before={props.before} rows={props.rows} more={props.more} />
+      <Rows state={state} q={q} before={props.before} rows={props.rows} more={props.more} lang={lang} />
     </>
   );
 }

@@ -7,6 +7,8 @@
 import htmx from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import css from "../assets/app.css" with { type: "file" };
 import icon from "../assets/favicon.svg" with { type: "file" };
+import vazirmatn from "vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2" with { type: "file" };
+import vazirmatnLicence from "vazirmatn/OFL.txt" with { type: "file" };
 
 export interface StaticAsset {
   /** Path of the embedded file (a `$bunfs` path inside the binary). */
@@ -38,3 +40,17 @@ export function assetUrl(name: keyof typeof FILES & string): string {
   if (!a) throw new Error(`unknown asset ${name}`);
   return `/assets/${name}?v=${a.version}`;
 }
+
+/**
+ * The Persian web font (Vazirmatn, variable weight, SIL Open Font License) and its licence, at
+ * /assets/fonts/<name>. The URLs are fixed, not content-hashed: app.css and the dashboard's
+ * admin.css name them in `@font-face`. The font only changes with the pinned `vazirmatn`
+ * version in package.json, so it is still cached for a year.
+ */
+export const FONT_ASSETS: ReadonlyMap<string, { file: string; contentType: string }> = new Map([
+  ["vazirmatn.woff2", { file: vazirmatn, contentType: "font/woff2" }],
+  ["OFL.txt", { file: vazirmatnLicence, contentType: "text/plain; charset=utf-8" }],
+]);
+
+/** The web font's URL, as the stylesheets name it. */
+export const FONT_URL = "/assets/fonts/vazirmatn.woff2";

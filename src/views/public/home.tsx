@@ -1,32 +1,33 @@
 import { Html } from "@kitajs/html";
+import { t, type Lang } from "../../i18n";
 import { PublicPage } from "./shell";
 
 /** The image types the service accepts (it checks the bytes; this only guides the file picker). */
 export const IMAGE_ACCEPT = "image/jpeg,image/png,image/webp,image/gif";
 
 export interface HomeProps {
+  lang: Lang;
   maxImageBytes: number;
   descriptionMax: number;
   emailMax: number;
-}
-
-/** "10 MB" for 10 MiB: the size hint shown next to the photo field. */
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
 }
 
 /**
  * The form to post an ad. With htmx it posts in place: a 201 replaces the whole section with the
  * confirmation (hx-status:2xx retargets), an error (htmx 4 swaps 4xx/5xx) lands in #form-message
  * and keeps what was typed. Without JavaScript it is a plain multipart form to the same URL.
+ * The description may be in either direction (`dir="auto"`); the e-mail address is always left
+ * to right.
  */
-export function PostAdForm({ maxImageBytes, descriptionMax, emailMax }: HomeProps): string {
+export function PostAdForm({ lang, maxImageBytes, descriptionMax, emailMax }: HomeProps): string {
+  const c = t(lang);
+  const p = c.post;
   const retargetOnSuccess = { "hx-status:2xx": "target:#post-ad" };
   return (
     <section id="post-ad" class="card" aria-labelledby="post-ad-title">
-      <h2 id="post-ad-title">Post an ad</h2>
+      <h2 id="post-ad-title" safe>
+        {p.formTitle}
+      </h2>
       <form
         id="ad-form"
         action="/ads"
@@ -40,21 +41,34 @@ export function PostAdForm({ maxImageBytes, descriptionMax, emailMax }: HomeProp
         {...retargetOnSuccess}
       >
         <div class="field">
-          <label for="description">Description</label>
+          <label for="description" safe>
+            {p.descriptionLabel}
+          </label>
           <p class="hint" id="description-hint" safe>
-            {`Make, model, year, mileage, condition, price and how to reach you. Up to ${descriptionMax.toLocaleString("en-GB")} characters.`}
+            {p.descriptionHint(descriptionMax)}
           </p>
-          <textarea id="description" name="description" rows="6" maxlength={String(descriptionMax)} required aria-describedby="description-hint"></textarea>
+          <textarea
+            id="description"
+            name="description"
+            rows="6"
+            dir="auto"
+            maxlength={String(descriptionMax)}
+            required
+            aria-describedby="description-hint"
+          ></textarea>
         </div>
         <div class="field">
-          <label for="email">Your e-mail</label>
-          <p class="hint" id="email-hint">
-            We e-mail you the outcome of the review. It is never shown on the ad.
+          <label for="email" safe>
+            {p.emailLabel}
+          </label>
+          <p class="hint" id="email-hint" safe>
+            {p.emailHint}
           </p>
           <input
             id="email"
             name="email"
             type="email"
+            dir="ltr"
             maxlength={String(emailMax)}
             autocomplete="email"
             spellcheck="false"
@@ -63,17 +77,21 @@ export function PostAdForm({ maxImageBytes, descriptionMax, emailMax }: HomeProp
           />
         </div>
         <div class="field">
-          <label for="image">Photo of the vehicle</label>
+          <label for="image" safe>
+            {p.photoLabel}
+          </label>
           <p class="hint" id="image-hint" safe>
-            {`One photo: JPEG, PNG, WebP or GIF, up to ${formatBytes(maxImageBytes)}. Ads are published only if the photo shows a vehicle.`}
+            {p.photoHint(maxImageBytes)}
           </p>
           <input id="image" name="image" type="file" accept={IMAGE_ACCEPT} required aria-describedby="image-hint" />
         </div>
         <div id="form-message" aria-live="polite"></div>
         <div class="actions">
-          <button type="submit">Post the ad</button>
-          <span class="htmx-indicator" role="status">
-            Sending…
+          <button type="submit" safe>
+            {p.submit}
+          </button>
+          <span class="htmx-indicator" role="status" safe>
+            {c.common.sending}
           </span>
         </div>
       </form>
@@ -82,30 +100,38 @@ export function PostAdForm({ maxImageBytes, descriptionMax, emailMax }: HomeProp
 }
 
 /** A plain GET form that goes to /lookup?id=…, which redirects to the ad's page. */
-export function LookupForm(): string {
+export function LookupForm({ lang }: { lang: Lang }): string {
+  const l = t(lang).post.lookup;
   return (
     <section id="lookup" class="card" aria-labelledby="lookup-title">
-      <h2 id="lookup-title">Check an ad</h2>
+      <h2 id="lookup-title" safe>
+        {l.title}
+      </h2>
       <form action="/lookup" method="get" class="lookup">
         <div class="field">
-          <label for="lookup-id">Ad ID</label>
-          <p class="hint" id="lookup-hint">
-            The ID you got when you posted the ad (also in our e-mail).
+          <label for="lookup-id" safe>
+            {l.label}
+          </label>
+          <p class="hint" id="lookup-hint" safe>
+            {l.hint}
           </p>
           <div class="inline">
             <input
               id="lookup-id"
               name="id"
               type="text"
+              dir="ltr"
               required
               maxlength="100"
               autocomplete="off"
               autocapitalize="off"
               spellcheck="false"
-              placeholder="e.g. 0190a5c2-…"
+              placeholder={l.placeholder}
               aria-describedby="lookup-hint"
             />
-            <button type="submit">Look up</button>
+            <button type="submit" safe>
+              {l.submit}
+            </button>
           </div>
         </div>
       </form>
@@ -115,16 +141,15 @@ export function LookupForm(): string {
 
 /** GET /: what the service does, the form to post an ad, and the lookup form. */
 export function HomePage(props: HomeProps): string {
+  const p = t(props.lang).post;
   return (
-    <PublicPage title="Sell your vehicle">
+    <PublicPage lang={props.lang} title={p.pageTitle} here="/">
       <div class="intro">
-        <h1>Sell your vehicle</h1>
-        <p>
-          Post an ad with one photo. We check automatically that the photo shows a vehicle, usually within seconds, and e-mail you the result.
-        </p>
+        <h1 safe>{p.heading}</h1>
+        <p safe>{p.intro}</p>
       </div>
       <PostAdForm {...props} />
-      <LookupForm />
+      <LookupForm lang={props.lang} />
     </PublicPage>
   ) as string;
 }
