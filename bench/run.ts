@@ -107,7 +107,7 @@ function suffix() {
 
 /** Service settings given to the bench's own environment reach the service under test. */
 function passThrough(): Record<string, string> {
-  return Object.fromEntries(["DATABASE_POOL_SIZE"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+  return Object.fromEntries(["DATABASE_POOL_SIZE", "REPOST_MAX_DISTANCE"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 }
 
 /** A fresh database, queue and bucket on the real services; registered for cleanup. */

@@ -2,6 +2,8 @@
  * Configuration: parsed and validated once, from an environment map, at start.
  * Only src/index.ts passes `process.env` in; everything else receives a `Config`.
  * The value parsers it uses are in ./values.ts.
+ * (Over 300 lines because it is one table: every setting with its default, its check and its
+ * message, so every problem is listed at once and the README's table has one place to match.)
  */
 import { isLang, type Lang } from "../i18n";
 import { parseFailpoints } from "../platform/failpoints";

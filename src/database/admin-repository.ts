@@ -1,3 +1,10 @@
+/**
+ * The operators' reads and actions: the queue (counts, keyset pages, the Persian-folded search),
+ * an ad's whole record, the decision through the shared statement (./transition.ts), reprocess,
+ * e-mail re-sends, and the overview's and outbox's figures.
+ * (Just over 300 lines: the actions and the reads they show share one row type and one guard on
+ * the row version; the operators' accounts are in ./operator-repository.ts.)
+ */
 import { markDispatchedSql, type AdRow, type AdState, type DispatchMark, type EmailDraft, type EmailRow } from "./ad-repository";
 import type { Sql } from "./database";
 import { DEFAULT_DATABASE_TIMEOUT_MS, withDatabaseErrors } from "./database";

@@ -293,6 +293,8 @@ export const en = {
       decidedBy: (actor: string) => `by ${actor}`,
       notDecided: "not decided yet",
       heldForHuman: "held for a human: the vehicle tag is in the review band",
+      heldForCopy: "held for a human: the photo repeats another poster's ad",
+      heldForAppeal: "held for a human: the poster appealed the rejection",
       attempts: "Attempts",
       lastError: "Last error",
       actions: "Actions",

@@ -1,3 +1,10 @@
+/**
+ * One ad's page for an operator: the photo (and an earlier ad's beside it when it may be a
+ * copy), the appeal note, the facts, every tag against the threshold, the actions, the e-mails,
+ * the processing errors and the history.
+ * (Over 300 lines because it is one page whose sections share the ad and the language; each
+ * section is a small component of its own below.)
+ */
 import { Html } from "@kitajs/html";
 import type { AdEvent, ProcessingErrorRow } from "../../database/admin-repository";
 import type { AdRow, EmailRow } from "../../database/ad-repository";
@@ -181,7 +188,7 @@ export function AdDetail(p: DetailProps) {
               ) : (
                 <span class="muted">
                   {d.notDecided}
-                  {ad.state === "review" ? ` (${d.heldForHuman})` : ""}
+                  {ad.state === "review" ? ` (${ad.appeal_note ? d.heldForAppeal : ad.copy_of ? d.heldForCopy : d.heldForHuman})` : ""}
                 </span>
               )}
             </dd>
