@@ -206,7 +206,7 @@ export function buildHandlerDeps(
 ): HandlerDeps {
   return {
     manageUrl: poster ? (id) => poster.keys.manageUrl(config.publicBaseUrl, id) : undefined,
-    photos: poster ? { ...poster, storage, maxDistance: config.repostMaxDistance, windowDays: config.repostWindowDays } : undefined,
+    photos: poster ? { ...poster, maxDistance: config.repostMaxDistance, windowDays: config.repostWindowDays } : undefined,
     repo,
     storage,
     tagger: gateTagger(tagger, taggingLimit(config)),

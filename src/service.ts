@@ -130,9 +130,10 @@ export async function buildService(config: Config, opts: ServiceOptions) {
           keys: posterKeys(config),
           admin: { sql: db.sql, password: opts.adminPassword },
         });
-  // The bootstrap operator (`admin`, ADMIN_PASSWORD) before the first request; should this fail,
-  // the first sign-in tries again.
-  await appDeps?.admin?.auth.ready().catch((err) => log.warn("could not prepare the bootstrap operator; retrying at the first sign-in", { err }));
+  // The bootstrap operator (`admin`, ADMIN_PASSWORD), in the background: its argon2id hashing
+  // takes a few hundred milliseconds that the start-up should not wait for; a sign-in waits for it
+  // (and tries again should this fail).
+  void appDeps?.admin?.auth.ready().catch((err) => log.warn("could not prepare the bootstrap operator; retrying at the first sign-in", { err }));
   const app = appDeps
     ? createApp(appDeps)
     : new Elysia().use(healthRoutes(checks, isShuttingDown)).use(metricsRoutes({ metrics, otherSnapshots, queueDepths: () => publisher.depths() }));

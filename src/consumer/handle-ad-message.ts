@@ -1,6 +1,6 @@
 import type { AdRepository, AdRow, EmailRow, ErrorFacts } from "../database/ad-repository";
 import { decideFromTags, decisionEmail, decisionReason, withReposts, type DecisionRule } from "../domain/decision";
-import { ensureThumbnail, findRepost, type PhotoChecks } from "./photo-checks";
+import { findRepost, type PhotoChecks } from "./photo-checks";
 import { deliverEmails } from "./email-delivery";
 import { EmailStepError, factsOf, HELD_FALLBACK_MS, reasonOf, withJitter } from "./failures";
 
@@ -27,7 +27,7 @@ export interface HandlerDeps {
   publicBaseUrl: string;
   /** The poster's private manage page, linked from the e-mails (absent: no private link). */
   manageUrl?: (adId: string) => string;
-  /** Re-post detection and thumbnails (src/consumer/photo-checks.ts); absent: neither. */
+  /** Re-post detection (src/consumer/photo-checks.ts); absent: none. */
   photos?: PhotoChecks;
   /** Backoff before attempt n+1; its length is the retry budget. */
   retryDelaysMs: number[];
@@ -89,12 +89,11 @@ async function work(deps: HandlerDeps, msg: AdMessage, log: Logger): Promise<Out
   try {
     // One statement on the hot path: a pending, due, unleased ad comes back leased to us. A lease
     // of this process that no live handler holds (an earlier delivery gave up) is taken back.
-    const after: Array<() => Promise<void>> = [];
     ad = await deps.repo.claimProcessing(msg.adId, deps.owner, deps.leaseMs);
     let claimed: EmailRow[] | null = null;
     if (ad) {
       if (ad.processing_starts > deps.maxProcessingStarts) return await crashed(deps, ad, log);
-      claimed = await decide(deps, ad, log, after);
+      claimed = await decide(deps, ad, log);
     } else {
       ad = await deps.repo.get(msg.adId);
       if (!ad) {
@@ -109,9 +108,6 @@ async function work(deps: HandlerDeps, msg: AdMessage, log: Logger): Promise<Out
       }
     }
     if (ad.state !== "failed") await deliverEmails(deps, msg.adId, log, claimed);
-    for (const step of after) await step();
-    // Accepted by an operator: the thumbnail is made the first time the worker sees it so.
-    if (!claimed && deps.photos) await ensureThumbnail(deps.photos, ad, log);
     return { kind: "done" };
   } catch (err) {
     return onFailure(deps, ad, err, log);
@@ -131,7 +127,7 @@ async function crashed(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<Outco
   return { kind: "dead", reason: "crashed" };
 }
 
-async function decide(deps: HandlerDeps, ad: AdRow, log: Logger, after: Array<() => Promise<void>>): Promise<EmailRow[] | null> {
+async function decide(deps: HandlerDeps, ad: AdRow, log: Logger): Promise<EmailRow[] | null> {
   const started = performance.now();
   const obj = await deps.breakers.storage.run(() => deps.storage.get(ad.image_key), isTransient);
   if (!obj) throw new DependencyError("storage", "the ad's image is missing from storage", false, "missing");
@@ -156,8 +152,6 @@ async function decide(deps: HandlerDeps, ad: AdRow, log: Logger, after: Array<()
   const ms = Math.round(performance.now() - started);
   if (won) deps.metrics.decided.inc({ outcome: d.state, by: "auto" });
   if (won) log.info("ad decided", { state: d.state, category: d.category, vehicle_confidence: d.vehicleConfidence, top_tags: top, repost, ms });
-  // After the e-mail is out (the poster's wait does not include it): the thumbnail.
-  if (won && deps.photos) after.push(() => ensureThumbnail(deps.photos!, { ...ad, state: d.state }, log, obj.bytes));
   else log.info("ad was decided elsewhere meanwhile; keeping that decision", { ms });
   // Lost the race: whoever decided queued the e-mail; claim it the usual way.
   return won ? (email ? [email] : []) : null;

@@ -206,11 +206,11 @@ export class PosterRepository {
     });
   }
 
-  /** The thumbnail of an accepted ad, if it has one. */
-  acceptedThumbKey(id: string): Promise<string | null> {
+  /** An accepted ad's photo and thumbnail keys; null unless the ad is accepted. */
+  acceptedPhoto(id: string): Promise<{ image_key: string; thumb_key: string | null } | null> {
     return this.run(async () => {
-      const [r] = await this.sql<{ thumb_key: string | null }[]>`select thumb_key from ads where id = ${id} and state = 'accepted'`;
-      return r?.thumb_key ?? null;
+      const [r] = await this.sql<{ image_key: string; thumb_key: string | null }[]>`select image_key, thumb_key from ads where id = ${id} and state = 'accepted'`;
+      return r ?? null;
     });
   }
 

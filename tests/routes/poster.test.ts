@@ -65,7 +65,7 @@ for (const mode of ["real", "embedded"] as StackMode[]) {
       const body = (await res.json()) as { items: Array<{ id: string; thumbnail_url: string; url: string }>; next_cursor: string | null };
       expect(body.items.map((i) => i.id)).toEqual([car2, car1, bus]);
       expect(body.items[1]!.thumbnail_url).toBe(`/ads/${car1}/thumb`);
-      expect(body.items[0]!.thumbnail_url).toBe(`/ads/${car2}/image`); // no thumbnail yet: the photo
+      expect(body.items[0]!.thumbnail_url).toBe(`/ads/${car2}/thumb`); // made on its first request
       expect(body.next_cursor).toBeNull();
       const cars = (await (await call(`/ads?q=${tag}&category=car`)).json()) as { items: Array<{ id: string }> };
       expect(cars.items.map((i) => i.id)).toEqual([car2, car1]);
@@ -91,14 +91,16 @@ for (const mode of ["real", "embedded"] as StackMode[]) {
       expect(html).toContain("خودرو");
     });
 
-    test("GET /ads/{id}/thumb: the small JPEG with an ETag, 304 on a match, 404 once the ad is not accepted", async () => {
-      const id = await ad("accepted");
+    test("GET /ads/{id}/thumb: made on the first request and stored; an ETag, 304 on a match, 404 once the ad is not accepted", async () => {
+      const id = await ad("accepted", { thumb: false });
       const res = await contract.checkResponse("GET", "/ads/{id}/thumb", await call(`/ads/${id}/thumb`));
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("image/jpeg");
       expect(res.headers.get("cache-control")).toBe("no-cache");
       const etag = res.headers.get("etag")!;
       expect((await decodeImage(new Uint8Array(await res.arrayBuffer())))!.width).toBeLessThanOrEqual(320);
+      expect((await t.sql`select thumb_key from ads where id = ${id}`)[0]!.thumb_key).toBe(`thumbs/${id}.jpg`);
+      expect(await t.storage.get(`thumbs/${id}.jpg`)).not.toBeNull();
       expect((await call(`/ads/${id}/thumb`, { headers: { "if-none-match": etag } })).status).toBe(304);
       await t.sql`update ads set state = 'rejected' where id = ${id}`;
       expect((await contract.checkResponse("GET", "/ads/{id}/thumb", await call(`/ads/${id}/thumb`, { headers: { "if-none-match": etag } }))).status).toBe(404);

@@ -519,6 +519,7 @@ export const en = {
     noMatch: "No ad matches this search.",
     more: "More ads",
     badCursor: "cursor is not one this service gave out",
+    badLimit: (max: number) => `limit must be a whole number from 1 to ${max}`,
   },
 
   manage: {

@@ -476,6 +476,7 @@ export const fa: Catalogue = {
     noMatch: "آگهی‌ای با این جست‌وجو پیدا نشد.",
     more: "آگهی‌های بیشتر",
     badCursor: "این نشانگر صفحه را این سرویس نساخته است",
+    badLimit: (max) => `limit باید عددی صحیح از ۱ تا ${formatNumber("fa", max)} باشد`,
   },
 
   manage: {
