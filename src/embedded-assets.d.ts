@@ -17,3 +17,7 @@ declare module "*/pglite-initdb.tar.gz" {
   const path: string;
   export default path;
 }
+declare module "*/webp_dec.wasm" {
+  const path: string;
+  export default path;
+}
