@@ -17,7 +17,3 @@ declare module "*/pglite-initdb.tar.gz" {
   const path: string;
   export default path;
 }
-declare module "*/webp_dec.wasm" {
-  const path: string;
-  export default path;
-}

@@ -23,7 +23,7 @@ const making = new Map<string, Promise<Uint8Array | null>>();
 
 /**
  * The accepted ad's thumbnail bytes, made now if it has none: null when the ad is not accepted;
- * `bytes` null when its photo cannot be decoded here, e.g. an animated WebP (then the photo itself stands in).
+ * `bytes` null when its photo cannot be decoded here (then the photo itself stands in).
  */
 export async function thumbnailOf(deps: ThumbnailDeps, id: string): Promise<{ bytes: Uint8Array | null; made: boolean } | null> {
   const ad = await deps.posters.acceptedPhoto(id);

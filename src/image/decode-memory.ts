@@ -4,7 +4,6 @@
  * image/decode.ts (and image/gif-decode.ts for the frame it finds).
  */
 import { sniffImageFormat } from "./sniff";
-import { inspectWebp } from "./inspect/webp";
 
 /**
  * The most memory one offline decode may take, estimated from the image's header before any
@@ -46,7 +45,7 @@ export interface DecodeEstimate {
 
 /**
  * How much memory decoding `b` will take, from its header alone (nothing is decoded); null when
- * the header cannot be read (the decoder then fails on its own). The figures follow
+ * the header cannot be read (the decoder then fails on its own) or for WebP. The figures follow
  * what the decoders used here allocate:
  * - JPEG (jpeg-js): 256 bytes per 8×8 block of coefficients of each component (blocks padded
  *   to whole MCUs), the component planes, one interleaved copy (w·h·components), the RGB output.
@@ -55,8 +54,6 @@ export interface DecodeEstimate {
  *   interlaced), the bitmap (RGBA, 16-bit samples for 16-bit images) and, for 16-bit images,
  *   the 8-bit RGBA copy; plus the raw size again for our own inflate check of interlaced images.
  * - GIF (image/gif-decode.ts): the LZW data, one index per frame pixel, the RGB canvas.
- * - WebP (libwebp in WebAssembly): its RGBA output inside the WebAssembly heap, the decoder's
- *   own YUV/ARGB planes (about as much again), and the copy handed back to JavaScript.
  */
 export function decodeMemoryEstimate(b: Uint8Array): DecodeEstimate | null {
   switch (sniffImageFormat(b)) {
@@ -66,8 +63,6 @@ export function decodeMemoryEstimate(b: Uint8Array): DecodeEstimate | null {
       return pngEstimate(b);
     case "gif":
       return gifEstimate(b);
-    case "webp":
-      return webpEstimate(b);
     default:
       return null;
   }
@@ -154,13 +149,4 @@ function gifEstimate(b: Uint8Array): DecodeEstimate | null {
   const height = b[8]! | (b[9]! << 8);
   // The frame's own size is checked again by the decoder, once it has found the frame.
   return { width, height, bytes: b.length + width * height * 3 };
-}
-
-function webpEstimate(b: Uint8Array): DecodeEstimate | null {
-  try {
-    const { width, height } = inspectWebp(b, Number.MAX_SAFE_INTEGER);
-    return { width, height, bytes: 3 * width * height * 4 + b.length };
-  } catch {
-    return null;
-  }
 }

@@ -1,7 +1,6 @@
 /**
- * Image decoding for the offline tagger, the perceptual hash and thumbnails: JPEG (jpeg-js), PNG
- * (pngjs), GIF (first frame, image/gif-decode.ts), all pure JS, and WebP stills (libwebp in
- * WebAssembly, image/webp-decode.ts). Every decode is first checked against a
+ * Image decoding for the offline tagger: JPEG (jpeg-js), PNG (pngjs), GIF (first frame,
+ * image/gif-decode.ts), all pure JS; WebP is not decoded. Every decode is first checked against a
  * memory estimate taken from the header (image/decode-memory.ts) and refused before anything big
  * is allocated. The pixels come as stored; a JPEG's EXIF orientation (image/exif-orientation.ts)
  * comes beside them and is applied when sampling the model input (image/model-input.ts).
@@ -13,7 +12,6 @@ import { DecodeTooLarge, MAX_DECODE_BYTES, decodeMemoryEstimate } from "./decode
 import { exifOrientation } from "./exif-orientation";
 import { decodeGifFirstFrame } from "./gif-decode";
 import { sniffImageFormat } from "./sniff";
-import { decodeWebp } from "./webp-decode";
 
 /**
  * Decoded pixels, 8 bits per sample, as stored (not yet turned upright): RGB (`channels` 3) or
@@ -29,7 +27,7 @@ export interface Pixels {
 }
 
 /**
- * Decodes JPEG, PNG, GIF (first frame) or a WebP still; `null` for formats not decoded here. The
+ * Decodes JPEG, PNG or GIF (first frame); `null` for formats not decoded offline (WebP). The
  * pixels come as stored, with the EXIF orientation beside them (see `Pixels`). Rejects with
  * `DecodeTooLarge`, before decoding anything, when the decode would need more than `maxBytes`.
  */
@@ -62,13 +60,7 @@ export async function decodeImage(b: Uint8Array, maxBytes = MAX_DECODE_BYTES): P
     return { width: png.width, height: png.height, data: png.data, channels: 4 };
   }
   if (format === "gif") return decodeGifFirstFrame(b, maxBytes);
-  if (format === "webp") {
-    try {
-      return { ...(await decodeWebp(b)), channels: 4 };
-    } catch (err) {
-      throw new Error(`WebP not decoded (animated WebP is not supported): ${(err as Error).message}`);
-    }
-  }
+  if (format === "webp") return null; // no pure-JS WebP decoder here
   throw new Error("not a JPEG, PNG, GIF or WebP image");
 }
 

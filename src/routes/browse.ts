@@ -130,7 +130,7 @@ export function browseRoutes(deps: BrowseDeps) {
         if (cached && (await deps.posters.acceptedPhoto(params.id))?.thumb_key) return new Response(null, { status: 304, headers });
         const thumb = await thumbnailOf(deps, params.id);
         if (!thumb) return errorResponse(404, "not_found", catalogue(lang).errors.acceptedAdNotFound, { "cache-control": "no-store" });
-        // A photo this service cannot decode (an animated WebP): the photo itself stands in.
+        // A photo this service cannot decode (WebP): the photo itself stands in.
         if (!thumb.bytes) return new Response(null, { status: 307, headers: { location: `/ads/${params.id}/image`, "cache-control": "no-store" } });
         return new Response(thumb.bytes as Uint8Array<ArrayBuffer>, { headers: { ...headers, "content-type": "image/jpeg" } });
       },
@@ -140,11 +140,11 @@ export function browseRoutes(deps: BrowseDeps) {
           ...PUBLIC,
           summary: "An accepted ad's thumbnail",
           description:
-            "A small JPEG (at most 320 px on its long side), made once, on the first request, and stored; with an ETag and `Cache-Control: no-cache` (a 304 to a matching If-None-Match, so a withdrawn ad's thumbnail stops at once); a 307 to the photo itself when the service cannot decode it (an animated WebP); 404 unless the ad is accepted.",
+            "A small JPEG (at most 320 px on its long side), made once, on the first request, and stored; with an ETag and `Cache-Control: no-cache` (a 304 to a matching If-None-Match, so a withdrawn ad's thumbnail stops at once); a 307 to the photo itself when the service cannot decode it (WebP); 404 unless the ad is accepted.",
           responses: {
             200: { description: "The thumbnail", headers: { ETag: { required: true, schema: t.String() }, "Cache-Control": { required: true, schema: t.String() } }, content: { "image/jpeg": { schema: t.String({ format: "binary" }) } } },
             304: { description: "The client's copy (If-None-Match) is current; no body" },
-            307: { description: "No thumbnail can be made here (an animated WebP): the photo itself", headers: { Location: { required: true, schema: t.String() } } },
+            307: { description: "No thumbnail can be made here (a WebP photo): the photo itself", headers: { Location: { required: true, schema: t.String() } } },
             404: jsonResponse(ErrorModel("No accepted ad with this id, or it has no thumbnail yet (`not_found`)", ["not_found"])),
             500: jsonResponse(Internal),
             503: jsonResponse(ErrorModel("The database or storage is down (`database_unavailable`, `storage_unavailable`)", ["database_unavailable", "storage_unavailable"]), {

@@ -2,10 +2,10 @@
  * Offline image tagger: a COCO object detector (CenterNet on MobileNetV3, the model that ships in
  * `@vladmandic/human`) run with TensorFlow.js on its WebAssembly backend. No network, no native
  * modules: the model, its weights and the .wasm binaries are embedded in the executable, and
- * images are decoded by image/decode.ts (JPEG, PNG, GIF in pure JS, WebP by libwebp in
- * WebAssembly; capped in memory) and sampled into the model input by image/model-input.ts. An
- * image that does not decode (an animated WebP, a broken file) is a permanent tagger error, so
- * the ad ends `failed` for an operator to decide (a wrong automatic rejection would be worse).
+ * images are decoded with pure-JS decoders (image/decode.ts: JPEG, PNG, GIF; capped in memory)
+ * and sampled into the model input by image/model-input.ts. WebP is not decoded: that is a
+ * permanent tagger error, so the ad ends `failed` for an operator to decide (a wrong automatic
+ * rejection would be worse).
  *
  * Output is shaped like Imagga's: `{ name, confidence 0..100 }`, sorted by confidence. Every COCO
  * class detected above `SCORE_FLOOR` becomes a tag (score × 100, best box per class); a vehicle
@@ -188,7 +188,7 @@ export class OfflineTagger implements ImageTagger {
     }
     if (!image) {
       // Not a rejection: nothing was looked at. The ad goes to `failed`, where an operator sees it.
-      throw new DependencyError("tagger", "the offline tagger cannot read this image format; an operator must decide", false, "unsupported_format");
+      throw new DependencyError("tagger", "the offline tagger cannot read WebP images; an operator must decide", false, "unsupported_format");
     }
     const scores = await this.detect(toModelInput(image, this.inputSize));
     const tags = toTags(scores, { vehicleOnTop: this.vehicleOnTop });

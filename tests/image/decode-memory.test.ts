@@ -3,7 +3,6 @@ import { decodeImage } from "../../src/image/decode";
 import { DecodeTooLarge, decodeMemoryEstimate, MAX_DECODE_BYTES } from "../../src/image/decode-memory";
 import { decodeGifFirstFrame } from "../../src/image/gif-decode";
 import { validateImage } from "../../src/domain/validation";
-import { photo } from "../support/fixtures";
 
 // Images intake accepts (≤ 10 MiB, ≤ 50 MP) but whose decode would take far more memory than the
 // cap are refused from their header, before any big allocation. The refusals through the tagger
@@ -61,13 +60,8 @@ describe("decoder memory is bounded", () => {
     expect(est(pngHeader(4000, 3000, 16, 6))).toBeGreaterThan(MAX_DECODE_BYTES); // 12 MP RGBA 16-bit: ~570 MB with pngjs
   });
 
-  test("WebP: estimated from its header; a WebP over the cap is refused before decoding; none for what is no image", async () => {
-    expect(decodeMemoryEstimate(photo("vehicle-car-rear.webp"))).toMatchObject({ width: 600, height: 482 });
+  test("no estimate for WebP or for what is no image", () => {
     expect(decodeMemoryEstimate(new TextEncoder().encode("RIFF\x10\x00\x00\x00WEBPVP8 "))).toBeNull();
-    // A lossless WebP header announcing 16383 × 16383 pixels (~3 GB to decode): refused, nothing allocated.
-    const big = Uint8Array.from([...new TextEncoder().encode("RIFF"), 22, 0, 0, 0, ...new TextEncoder().encode("WEBPVP8L"), 10, 0, 0, 0, 0x2f, 0xfe, 0xff, 0xff, 0x0f, 0, 0, 0, 0, 0]);
-    expect(decodeMemoryEstimate(big)!.bytes).toBeGreaterThan(MAX_DECODE_BYTES);
-    await expect(decodeImage(big)).rejects.toBeInstanceOf(DecodeTooLarge);
     expect(decodeMemoryEstimate(new TextEncoder().encode("hello"))).toBeNull();
   });
 });

@@ -26,11 +26,9 @@ describe("decodeImage", () => {
     expect([png.width, png.height, png.channels, png.data.length]).toEqual([451, 300, 4, 451 * 300 * 4]);
   });
 
-  test("WebP: decoded to RGBA at its size; a broken one rejects; anything else rejects", async () => {
-    const img = (await decodeImage(photo("vehicle-car-rear.webp")))!;
-    expect([img.width, img.height, img.channels, img.data.length]).toEqual([600, 482, 4, 600 * 482 * 4]);
+  test("WebP: null (not decoded offline); anything else rejects", async () => {
     const webp = Uint8Array.from([...new TextEncoder().encode("RIFF"), 30, 0, 0, 0, ...new TextEncoder().encode("WEBPVP8 "), ...new Array(18).fill(0)]);
-    await expect(decodeImage(webp)).rejects.toThrow("WebP not decoded");
+    expect(await decodeImage(webp)).toBeNull();
     await expect(decodeImage(new TextEncoder().encode("hello, not an image"))).rejects.toThrow("not a JPEG, PNG, GIF or WebP image");
     await expect(decodeImage(photo("vehicle-bus.jpg").slice(0, 300))).rejects.toThrow();
   });
